@@ -1,0 +1,69 @@
+import type { ErrorType } from './record.js';
+
+/**
+ * The `error_type` of a failed HTTP response, from its status code.
+ * Returns `undefined` for a status that is not a failure (below 400).
+ */
+export function errorTypeFromStatus(status: number): ErrorType | undefined {
+  if (status < 400) return undefined;
+  switch (status) {
+    case 429:
+      return 'rate_limit';
+    case 401:
+    case 403:
+      return 'auth';
+    case 408:
+    case 504:
+      return 'timeout';
+    case 503:
+    case 529:
+      return 'overloaded';
+  }
+  if (status < 500) return 'bad_request';
+  if (status < 600) return 'server_error';
+  return 'other';
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/**
+ * The `error_type` of a thrown error: an SDK's API error (by its HTTP status), a caller's abort, a timeout or
+ * a network failure (by Node's and undici's error codes, following `cause`), else `other`.
+ */
+export function errorTypeFromError(error: unknown): ErrorType {
+  let fallback: ErrorType = 'other';
+  for (let current = error, depth = 0; current != null && depth < 5; depth++) {
+    if (typeof current !== 'object') break;
+    const { name, status, code } = current as { name?: unknown; status?: unknown; code?: unknown };
+    // The OpenAI and Anthropic SDKs name their errors after what happened; their names are stable API.
+    if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
+    if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
+    if (typeof status === 'number') return errorTypeFromStatus(status) ?? 'other';
+    if (typeof code === 'string') {
+      if (TIMEOUT_CODES.has(code)) return 'timeout';
+      if (NETWORK_CODES.has(code)) return 'network';
+    }
+    // A connection error may wrap a more precise cause (a timeout), so keep looking.
+    if (name === 'APIConnectionError') fallback = 'network';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return fallback;
+}
