@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './test/summary-reporter.js';
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources, so tests never run against a stale build.
@@ -6,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['llmeter-source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    reporters: ['default', new SummaryReporter()],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

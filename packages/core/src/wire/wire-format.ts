@@ -24,7 +24,10 @@ export type StreamEventKind = 'content' | 'usage_only' | 'error' | 'other';
 
 /** What a whole stream told about the call, so far. */
 export interface StreamSummary extends ResponseSummary {
-  /** The stream reached its normal end (`[DONE]`, `message_stop`, `response.completed`/`incomplete`). */
+  /**
+   * The stream reached its normal end (`[DONE]`, `message_stop`, `response.completed`/`incomplete`). For
+   * OpenAI chunk streams, every choice having a `finish_reason` also counts, since the SDKs swallow `[DONE]`.
+   */
   finished: boolean;
   /** The provider reported an error inside the stream. */
   failed: boolean;

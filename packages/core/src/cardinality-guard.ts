@@ -1,0 +1,51 @@
+/** The value a label takes once its distinct values are used up. */
+export const OVERFLOW_LABEL_VALUE = 'other';
+
+/** Limits on label values, so that no client, typo or attacker can create unbounded series. */
+export interface CardinalityLimits {
+  /** Distinct values of the `model` label. Default 200. */
+  models?: number;
+  /** Distinct values of each user label. Default 50. */
+  labelValues?: number;
+  /** Longest label value kept; longer ones are cut to this many characters. Default 128. */
+  valueLength?: number;
+}
+
+export const DEFAULT_CARDINALITY_LIMITS: Required<CardinalityLimits> = {
+  models: 200,
+  labelValues: 50,
+  valueLength: 128,
+};
+
+/**
+ * Admits at most a fixed number of distinct values per label; every value after that becomes `other`.
+ * The first values seen win, which keeps the series of a steady workload stable.
+ */
+export class CardinalityGuard {
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly limits: Required<CardinalityLimits>;
+
+  constructor(limits: CardinalityLimits = {}) {
+    this.limits = { ...DEFAULT_CARDINALITY_LIMITS, ...limits };
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`llmeter: cardinality limit "${name}" must be a positive integer, got ${String(value)}`);
+      }
+    }
+  }
+
+  /** The value to use for label `name`: `value` itself while there is room, else `other`. */
+  admit(name: string, value: string): string {
+    const cut = value.length > this.limits.valueLength ? value.slice(0, this.limits.valueLength) : value;
+    let values = this.seen.get(name);
+    if (values === undefined) {
+      values = new Set();
+      this.seen.set(name, values);
+    }
+    if (values.has(cut)) return cut;
+    const limit = name === 'model' ? this.limits.models : this.limits.labelValues;
+    if (values.size >= limit) return OVERFLOW_LABEL_VALUE;
+    values.add(cut);
+    return cut;
+  }
+}

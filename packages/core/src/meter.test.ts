@@ -1,0 +1,347 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import { findSamples, parseSamples, sampleSum } from '../../../test/support/prometheus-text.js';
+import { createMeter, MeterConfigError } from './meter.js';
+import { PriceBook } from './pricing/index.js';
+import type { CallRecord, Usage } from './record.js';
+
+function usage(partial: Partial<Usage>): Usage {
+  return { input: 0, output: 0, cachedInput: 0, cacheWrite: 0, reasoning: 0, ...partial };
+}
+
+function record(partial: Partial<CallRecord> = {}): CallRecord {
+  return {
+    provider: 'openai',
+    operation: 'chat',
+    model: 'gpt-4o',
+    stream: false,
+    startedAt: 1000,
+    endedAt: 1250,
+    usageSource: 'reported',
+    usage: usage({ input: 1000, output: 200, cachedInput: 400, reasoning: 50 }),
+    ...partial,
+  };
+}
+
+const openaiChat = { provider: 'openai', model: 'gpt-4o', operation: 'chat' };
+
+describe('the metric contract', () => {
+  it('registers exactly these metrics, types, labels and buckets', async () => {
+    const registry = new Registry();
+    createMeter({ registry, labelNames: ['team'] });
+    const metrics = await registry.getMetricsAsJSON();
+    const shape = Object.fromEntries(metrics.map((m) => [m.name, m.type]));
+    expect(shape).toEqual({
+      llm_requests_total: 'counter',
+      llm_request_failures_total: 'counter',
+      llm_request_duration_seconds: 'histogram',
+      llm_time_to_first_token_seconds: 'histogram',
+      llm_time_per_output_token_seconds: 'histogram',
+      llm_tokens_total: 'counter',
+      llm_cost_usd_total: 'counter',
+      llm_unpriced_requests_total: 'counter',
+      llm_usage_estimated_total: 'counter',
+      llm_requests_in_flight: 'gauge',
+    });
+
+    const meter = createMeter({ registry });
+    meter.record(record({ stream: true, firstTokenAt: 1100, labels: { team: 'ads' } }));
+    meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
+    meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+    const text = await registry.metrics();
+    const labelSets = (name: string) => [
+      ...new Set(findSamples(text, name).map((sample) => Object.keys(sample.labels).sort().join(','))),
+    ];
+    expect(labelSets('llm_requests_total')).toEqual(['model,operation,provider,status,team']);
+    expect(labelSets('llm_request_failures_total')).toEqual(['error_type,model,operation,provider,team']);
+    expect(labelSets('llm_request_duration_seconds_count')).toEqual(['model,operation,provider,status,team']);
+    expect(labelSets('llm_time_to_first_token_seconds_count')).toEqual(['model,operation,provider,team']);
+    expect(labelSets('llm_tokens_total')).toEqual(['model,operation,provider,team,type']);
+    expect(labelSets('llm_cost_usd_total')).toEqual(['model,operation,provider,team']);
+    expect(labelSets('llm_requests_in_flight')).toEqual(['model,operation,provider,team']);
+
+    expect(
+      findSamples(text, 'llm_request_duration_seconds_bucket', { status: 'ok', team: 'ads' }).map((s) => s.labels.le),
+    ).toEqual([
+      '0.01',
+      '0.02',
+      '0.04',
+      '0.08',
+      '0.16',
+      '0.32',
+      '0.64',
+      '1.28',
+      '2.56',
+      '5.12',
+      '10.24',
+      '20.48',
+      '40.96',
+      '81.92',
+      '+Inf',
+    ]);
+    expect(
+      findSamples(text, 'llm_time_to_first_token_seconds_bucket', { team: 'ads' }).map((s) => s.labels.le),
+    ).toEqual([
+      '0.001',
+      '0.005',
+      '0.01',
+      '0.02',
+      '0.04',
+      '0.06',
+      '0.08',
+      '0.1',
+      '0.25',
+      '0.5',
+      '0.75',
+      '1',
+      '2.5',
+      '5',
+      '7.5',
+      '10',
+      '+Inf',
+    ]);
+    expect(
+      findSamples(text, 'llm_time_per_output_token_seconds_bucket', { team: 'ads' }).map((s) => s.labels.le),
+    ).toEqual([
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.075',
+      '0.1',
+      '0.15',
+      '0.2',
+      '0.3',
+      '0.4',
+      '0.5',
+      '0.75',
+      '1',
+      '2.5',
+      '+Inf',
+    ]);
+  });
+
+  it('takes a prefix and bucket overrides', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, prefix: 'acme_llm_', buckets: { duration: [0.5, 1] } });
+    meter.record(record());
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'acme_llm_requests_total')).toBe(1);
+    expect(findSamples(text, 'acme_llm_request_duration_seconds_bucket').map((s) => s.labels.le)).toEqual([
+      '0.5',
+      '1',
+      '+Inf',
+    ]);
+    expect(findSamples(text, 'llm_requests_total')).toEqual([]);
+  });
+
+  it('rejects names Prometheus would not take', () => {
+    expect(() => createMeter({ registry: new Registry(), prefix: 'bad-prefix' })).toThrow(MeterConfigError);
+    expect(() => createMeter({ registry: new Registry(), labelNames: ['model'] })).toThrow(MeterConfigError);
+    expect(() => createMeter({ registry: new Registry(), labelNames: ['has-dash'] })).toThrow(/cannot be a user label/);
+    expect(() => createMeter({ registry: new Registry(), labelNames: ['__hidden'] })).toThrow(MeterConfigError);
+  });
+});
+
+describe('recording a call', () => {
+  it('counts a successful call: request, duration, tokens by type and cost', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    meter.record(record());
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_total', { ...openaiChat, status: 'ok' })).toBe(1);
+    expect(sampleSum(text, 'llm_requests_total', { status: 'error' })).toBe(0);
+    expect(sampleSum(text, 'llm_request_duration_seconds_count', { status: 'ok' })).toBe(1);
+    expect(sampleSum(text, 'llm_request_duration_seconds_sum', { status: 'ok' })).toBeCloseTo(0.25, 12);
+    expect(sampleSum(text, 'llm_request_duration_seconds_bucket', { status: 'ok', le: '0.16' })).toBe(0);
+    expect(sampleSum(text, 'llm_request_duration_seconds_bucket', { status: 'ok', le: '0.32' })).toBe(1);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'input' })).toBe(1000);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'output' })).toBe(200);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'cached_input' })).toBe(400);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'reasoning' })).toBe(50);
+    // No cache writes: the series is not created, rather than a 0 that says nothing.
+    expect(findSamples(text, 'llm_tokens_total', { type: 'cache_write' })).toEqual([]);
+    // gpt-4o: $2.50 per million input, $1.25 cached, $10 output (genai-prices data).
+    expect(sampleSum(text, 'llm_cost_usd_total', openaiChat)).toBeCloseTo(
+      (600 * 2.5 + 400 * 1.25 + 200 * 10) / 1e6,
+      12,
+    );
+    expect(sampleSum(text, 'llm_unpriced_requests_total')).toBe(0);
+    expect(sampleSum(text, 'llm_time_to_first_token_seconds_count')).toBe(0);
+  });
+
+  it('counts a failure by error_type, with no tokens and no cost', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
+    meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
+    meter.record(record({ errorType: 'timeout', usage: undefined, usageSource: 'none' }));
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_total', { status: 'error' })).toBe(3);
+    expect(sampleSum(text, 'llm_request_failures_total', { error_type: 'rate_limit' })).toBe(2);
+    expect(sampleSum(text, 'llm_request_failures_total', { error_type: 'timeout' })).toBe(1);
+    expect(sampleSum(text, 'llm_request_duration_seconds_count', { status: 'error' })).toBe(3);
+    expect(sampleSum(text, 'llm_tokens_total')).toBe(0);
+    expect(sampleSum(text, 'llm_cost_usd_total')).toBe(0);
+    expect(sampleSum(text, 'llm_unpriced_requests_total')).toBe(0);
+  });
+
+  it('times a stream: time to first token and time per output token', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    // 1000 ms start, first token at 1300, end at 2300, 11 output tokens: 1 s / 10 = 0.1 s per token.
+    meter.record(record({ stream: true, firstTokenAt: 1300, endedAt: 2300, usage: usage({ input: 10, output: 11 }) }));
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_time_to_first_token_seconds_count')).toBe(1);
+    expect(sampleSum(text, 'llm_time_to_first_token_seconds_sum')).toBeCloseTo(0.3, 12);
+    expect(sampleSum(text, 'llm_time_per_output_token_seconds_count')).toBe(1);
+    expect(sampleSum(text, 'llm_time_per_output_token_seconds_sum')).toBeCloseTo(0.1, 12);
+    expect(sampleSum(text, 'llm_request_duration_seconds_sum')).toBeCloseTo(1.3, 12);
+  });
+
+  it('prices by the response model when known, and counts unknown models as unpriced', async () => {
+    const registry = new Registry();
+    const prices = new PriceBook({ bundled: false, overrides: { 'gpt-4o-2024-08-06': { input: 1, output: 2 } } });
+    const meter = createMeter({ registry, prices });
+    meter.record(
+      record({ model: 'gpt-4o', responseModel: 'gpt-4o-2024-08-06', usage: usage({ input: 1e6, output: 1e6 }) }),
+    );
+    meter.record(record({ model: 'my-finetune', usage: usage({ input: 5, output: 5 }) }));
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_cost_usd_total', { model: 'gpt-4o' })).toBeCloseTo(3, 12);
+    expect(sampleSum(text, 'llm_cost_usd_total', { model: 'my-finetune' })).toBe(0);
+    expect(sampleSum(text, 'llm_unpriced_requests_total', { model: 'my-finetune' })).toBe(1);
+    expect(sampleSum(text, 'llm_tokens_total', { model: 'my-finetune', type: 'input' })).toBe(5);
+  });
+
+  it('marks locally counted usage as estimated', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    meter.record(record({ usageSource: 'estimated', usage: usage({ input: 12, output: 3 }) }));
+    meter.record(record());
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_usage_estimated_total')).toBe(1);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'input' })).toBe(1012);
+  });
+});
+
+describe('calls in flight', () => {
+  it('counts a call from start to end, and ends it exactly once', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    const call = meter.start({ provider: 'anthropic', model: 'claude-haiku-4-5', operation: 'chat', stream: true });
+    const other = meter.start({ provider: 'anthropic', model: 'claude-haiku-4-5', operation: 'chat', stream: true });
+    expect(sampleSum(await registry.metrics(), 'llm_requests_in_flight')).toBe(2);
+    call.markFirstToken(call.startedAt + 50);
+    call.markFirstToken(call.startedAt + 90);
+    expect(call.end({ usage: usage({ input: 10, output: 2 }), endedAt: call.startedAt + 100 })).toBe(true);
+    expect(call.end({ errorType: 'aborted' })).toBe(false);
+    expect(call.isEnded).toBe(true);
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_in_flight')).toBe(1);
+    expect(sampleSum(text, 'llm_requests_total', { provider: 'anthropic', status: 'ok' })).toBe(1);
+    expect(sampleSum(text, 'llm_request_failures_total')).toBe(0);
+    expect(sampleSum(text, 'llm_time_to_first_token_seconds_sum')).toBeCloseTo(0.05, 9);
+    other.end({ errorType: 'aborted' });
+    const after = await registry.metrics();
+    expect(sampleSum(after, 'llm_requests_in_flight')).toBe(0);
+    expect(sampleSum(after, 'llm_request_failures_total', { error_type: 'aborted' })).toBe(1);
+  });
+});
+
+describe('labels and cardinality', () => {
+  it('keeps declared user labels, drops undeclared ones, leaves unset ones empty', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, labelNames: ['team', 'feature'] });
+    meter.record(record({ labels: { team: 'ads', secret: 'sk-should-not-appear' } }));
+    const text = await registry.metrics();
+    const [sample] = findSamples(text, 'llm_requests_total');
+    expect(sample?.labels).toEqual({ ...openaiChat, status: 'ok', team: 'ads', feature: '' });
+    expect(text).not.toContain('sk-should-not-appear');
+  });
+
+  it('caps distinct models at 200 and user label values at 50 by default, the rest become "other"', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, labelNames: ['team'] });
+    for (let i = 0; i < 250; i++)
+      meter.record(record({ model: `typo-model-${i}`, labels: { team: `team-${i % 60}` } }));
+    const text = await registry.metrics();
+    const models = new Set(findSamples(text, 'llm_requests_total').map((s) => s.labels.model));
+    expect(models.size).toBe(201);
+    expect(models.has('typo-model-199')).toBe(true);
+    expect(models.has('typo-model-200')).toBe(false);
+    expect(sampleSum(text, 'llm_requests_total', { model: 'other' })).toBe(50);
+    const teams = new Set(findSamples(text, 'llm_requests_total').map((s) => s.labels.team));
+    expect(teams.size).toBe(51);
+    expect(teams.has('other')).toBe(true);
+    expect(sampleSum(text, 'llm_requests_total')).toBe(250);
+  });
+
+  it('takes custom limits and cuts long values', async () => {
+    const registry = new Registry();
+    const meter = createMeter({
+      registry,
+      labelNames: ['team'],
+      limits: { models: 2, labelValues: 1, valueLength: 5 },
+    });
+    meter.record(record({ model: 'a', labels: { team: 'abcdefgh' } }));
+    meter.record(record({ model: 'b', labels: { team: 'abcdeXYZ' } }));
+    meter.record(record({ model: 'c', labels: { team: 'zzz' } }));
+    const text = await registry.metrics();
+    expect(findSamples(text, 'llm_requests_total').map((s) => [s.labels.model, s.labels.team, s.value])).toEqual([
+      ['a', 'abcde', 1],
+      ['b', 'abcde', 1],
+      ['other', 'other', 1],
+    ]);
+    expect(() => createMeter({ registry: new Registry(), limits: { models: 0 } })).toThrow(RangeError);
+  });
+});
+
+describe('one registry, many meters', () => {
+  it('shares the metrics of a second meter on the same registry instead of throwing', async () => {
+    const registry = new Registry();
+    const first = createMeter({ registry, labelNames: ['team'] });
+    const second = createMeter({ registry, labelNames: ['team'] });
+    const third = createMeter({ registry });
+    first.record(record());
+    second.record(record());
+    third.record(record());
+    expect(sampleSum(await registry.metrics(), 'llm_requests_total')).toBe(3);
+    expect(() => createMeter({ registry, labelNames: ['feature'] })).toThrow(MeterConfigError);
+  });
+
+  it('sits beside the app’s own metrics and says so clearly on a name clash', async () => {
+    const registry = new Registry();
+    const { Counter } = await import('prom-client');
+    new Counter({ name: 'app_logins_total', help: 'logins', registers: [registry] });
+    createMeter({ registry }).record(record());
+    const names = parseSamples(await registry.metrics()).map((s) => s.name);
+    expect(names).toContain('app_logins_total');
+    expect(names).toContain('llm_requests_total');
+    const clash = new Registry();
+    new Counter({ name: 'llm_requests_total', help: 'mine', registers: [clash] });
+    expect(() => createMeter({ registry: clash })).toThrow(/another metric has the same name/);
+  });
+});
+
+describe('measurement failures', () => {
+  it('never throw into the caller; they go to onError', () => {
+    const registry = new Registry();
+    const onError = vi.fn();
+    const prices = new PriceBook();
+    vi.spyOn(prices, 'cost').mockImplementation(() => {
+      throw new Error('price data broken');
+    });
+    const meter = createMeter({ registry, prices, onError });
+    expect(() => meter.record(record())).not.toThrow();
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(String(onError.mock.calls[0]?.[0])).toContain('price data broken');
+    const throwingHook = createMeter({
+      registry: new Registry(),
+      prices,
+      onError: () => {
+        throw new Error('hook broken');
+      },
+    });
+    expect(() => throwingHook.record(record())).not.toThrow();
+  });
+});

@@ -1,0 +1,379 @@
+import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
+import { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
+import { CardinalityGuard, type CardinalityLimits } from './cardinality-guard.js';
+import { PriceBook, type PriceOverrides } from './pricing/index.js';
+import type { CallRecord, ErrorType, Labels, Operation, Usage, UsageSource } from './record.js';
+import { TOKEN_TYPES } from './record.js';
+
+/** Labels every llmeter metric carries, before the user's own. */
+export const COMMON_LABEL_NAMES = ['provider', 'model', 'operation'] as const;
+
+const RESERVED_LABEL_NAMES = new Set<string>([...COMMON_LABEL_NAMES, 'status', 'error_type', 'type', 'le', 'quantile']);
+const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** A meter was asked for a configuration it cannot have (bad names, or a clash with metrics already registered). */
+export class MeterConfigError extends Error {
+  override readonly name = 'MeterConfigError';
+}
+
+/** How to build a {@link Meter}. Every field is optional. */
+export interface MeterOptions {
+  /** Where metrics live. Default: prom-client's global `register`, beside the app's own metrics. */
+  registry?: Registry;
+  /** Prefix of every metric name. Default `llm_`. */
+  prefix?: string;
+  /**
+   * Names of the user labels (e.g. `team`, `feature`) every metric carries. Prometheus needs them up front;
+   * a call's label with another name is dropped. Calls that do not set one get an empty value.
+   */
+  labelNames?: readonly string[];
+  /** Histogram buckets, in seconds; each one given replaces the default. */
+  buckets?: Partial<Buckets>;
+  /** Cardinality limits (distinct models, distinct values per user label, value length). */
+  limits?: CardinalityLimits;
+  /** Prices: a {@link PriceBook}, or overrides added to the bundled prices. */
+  prices?: PriceBook | PriceOverrides;
+  /** Called with any error raised while recording. Recording never throws into the caller's code. */
+  onError?: (error: unknown) => void;
+}
+
+/** What is known when a call starts. */
+export interface CallStart {
+  provider: string;
+  operation: Operation;
+  /** The model the request named; empty when it named none. */
+  model: string;
+  stream: boolean;
+  labels?: Labels | undefined;
+  /** `performance.now()` when the call started; default now. */
+  startedAt?: number;
+}
+
+/** What is known when a call ends. */
+export interface CallOutcome {
+  responseModel?: string | undefined;
+  usage?: Usage | undefined;
+  /** Default: `reported` when `usage` is set, else `none`. */
+  usageSource?: UsageSource;
+  /** Set for a failed call. */
+  errorType?: ErrorType | undefined;
+  /** `performance.now()` when the call ended; default now. */
+  endedAt?: number;
+}
+
+interface MeterMetrics {
+  labelNames: readonly string[];
+  requests: Counter;
+  failures: Counter;
+  duration: Histogram;
+  timeToFirstToken: Histogram;
+  timePerOutputToken: Histogram;
+  tokens: Counter;
+  cost: Counter;
+  unpriced: Counter;
+  estimated: Counter;
+  inFlight: Gauge;
+  guard: CardinalityGuard;
+}
+
+// One set of metrics per registry and prefix: a second meter on the same registry shares them instead of
+// failing on prom-client's duplicate-name check.
+const metricsByRegistry = new WeakMap<Registry, Map<string, MeterMetrics>>();
+
+type SeriesLabels = Record<string, string>;
+
+/** One call under way. Ends exactly once: later calls to {@link InFlightCall.end} are ignored. */
+export class InFlightCall {
+  readonly startedAt: number;
+  /** When the first content arrived; set by {@link InFlightCall.markFirstToken}. */
+  firstTokenAt: number | undefined;
+  private ended = false;
+
+  /** @internal */
+  constructor(
+    private readonly meter: Meter,
+    private readonly start: CallStart,
+    /** @internal */ readonly series: SeriesLabels,
+  ) {
+    this.startedAt = start.startedAt ?? performance.now();
+  }
+
+  /** Marks time to first token; only the first mark counts. */
+  markFirstToken(at: number = performance.now()): void {
+    if (this.firstTokenAt === undefined) this.firstTokenAt = at;
+  }
+
+  /** Whether {@link InFlightCall.end} has run. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Records the call and takes it off the in-flight gauge. Returns false if it had already ended. */
+  end(outcome: CallOutcome = {}): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    this.meter.finish(
+      {
+        provider: this.start.provider,
+        operation: this.start.operation,
+        model: this.start.model,
+        stream: this.start.stream,
+        labels: this.start.labels,
+        startedAt: this.startedAt,
+        firstTokenAt: this.firstTokenAt,
+        endedAt: outcome.endedAt ?? performance.now(),
+        responseModel: outcome.responseModel,
+        usage: outcome.usage,
+        usageSource: outcome.usageSource ?? (outcome.usage ? 'reported' : 'none'),
+        errorType: outcome.errorType,
+      },
+      this.series,
+    );
+    return true;
+  }
+}
+
+/**
+ * The recorder: the only part of llmeter that touches prom-client. Turns {@link CallRecord}s into the metric
+ * contract (see the README) on one registry.
+ */
+export class Meter {
+  /** The registry the metrics live on. */
+  readonly registry: Registry;
+  /** The prices used for `*_cost_usd_total`. */
+  readonly prices: PriceBook;
+  private readonly metrics: MeterMetrics;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(options: MeterOptions = {}) {
+    this.registry = options.registry ?? globalRegistry;
+    this.prices = options.prices instanceof PriceBook ? options.prices : new PriceBook({ overrides: options.prices });
+    this.onError = options.onError ?? warnOnce;
+    this.metrics = metricsFor(this.registry, options);
+  }
+
+  /** The user label names this meter's metrics carry. */
+  get labelNames(): readonly string[] {
+    return this.metrics.labelNames;
+  }
+
+  /** Starts a call: it counts as in flight until {@link InFlightCall.end}. */
+  start(call: CallStart): InFlightCall {
+    const series = this.seriesLabels(call.provider, call.model, call.operation, call.labels);
+    const inFlight = new InFlightCall(this, call, series);
+    this.guarded(() => this.metrics.inFlight.inc(series));
+    return inFlight;
+  }
+
+  /** Records a call that was not started with {@link Meter.start} (no in-flight tracking). */
+  record(record: CallRecord): void {
+    this.guarded(() => {
+      this.write(record, this.seriesLabels(record.provider, record.model, record.operation, record.labels));
+    });
+  }
+
+  /** @internal Called once by {@link InFlightCall.end}. */
+  finish(record: CallRecord, series: SeriesLabels): void {
+    this.guarded(() => {
+      this.metrics.inFlight.dec(series);
+      this.write(record, series);
+    });
+  }
+
+  private write(record: CallRecord, series: SeriesLabels): void {
+    const m = this.metrics;
+    const status = record.errorType ? 'error' : 'ok';
+    const durationSeconds = Math.max(0, record.endedAt - record.startedAt) / 1000;
+    m.requests.inc({ ...series, status });
+    m.duration.observe({ ...series, status }, durationSeconds);
+    if (record.errorType) m.failures.inc({ ...series, error_type: record.errorType });
+
+    const ttftSeconds =
+      record.stream && record.firstTokenAt !== undefined
+        ? Math.max(0, record.firstTokenAt - record.startedAt) / 1000
+        : undefined;
+    if (ttftSeconds !== undefined) m.timeToFirstToken.observe(series, ttftSeconds);
+
+    const usage = record.usage;
+    if (!usage) return;
+    if (record.usageSource === 'estimated') m.estimated.inc(series);
+    for (const [type, field] of TOKEN_TYPES) {
+      const count = usage[field];
+      // Input and output always get a series, so that rate() over them exists from the first call.
+      if (count > 0 || type === 'input' || type === 'output') m.tokens.inc({ ...series, type }, count);
+    }
+    if (ttftSeconds !== undefined && usage.output > 1) {
+      m.timePerOutputToken.observe(series, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
+    }
+    if (usage.input + usage.output === 0) return;
+    const cost = this.prices.cost(record.provider, record.responseModel || record.model, usage);
+    if (cost === undefined) m.unpriced.inc(series);
+    else m.cost.inc(series, cost);
+  }
+
+  private seriesLabels(
+    provider: string,
+    model: string,
+    operation: Operation,
+    labels: Labels | undefined,
+  ): SeriesLabels {
+    const guard = this.metrics.guard;
+    const series: SeriesLabels = {
+      provider: guard.admit('provider', provider || 'unknown'),
+      model: guard.admit('model', model || 'unknown'),
+      operation,
+    };
+    for (const name of this.metrics.labelNames) {
+      const value = labels?.[name];
+      series[name] = value ? guard.admit(name, value) : '';
+    }
+    return series;
+  }
+
+  private guarded(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      try {
+        this.onError(error);
+      } catch {
+        // A throwing error hook must not break the caller's call either.
+      }
+    }
+  }
+}
+
+/** Builds a {@link Meter}. A second meter on the same registry and prefix shares the first one's metrics. */
+export function createMeter(options: MeterOptions = {}): Meter {
+  return new Meter(options);
+}
+
+let warned = false;
+function warnOnce(error: unknown): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(
+    `llmeter: a measurement failed and was skipped (further failures are not reported): ${String(error)}`,
+  );
+}
+
+function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
+  const prefix = options.prefix ?? 'llm_';
+  if (!METRIC_PREFIX.test(prefix)) throw new MeterConfigError(`llmeter: invalid metric prefix "${prefix}"`);
+  const labelNames = [...new Set(options.labelNames ?? [])];
+  for (const name of labelNames) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || RESERVED_LABEL_NAMES.has(name)) {
+      throw new MeterConfigError(
+        `llmeter: "${name}" cannot be a user label name (reserved or not a Prometheus label name)`,
+      );
+    }
+  }
+  let byPrefix = metricsByRegistry.get(registry);
+  if (!byPrefix) {
+    byPrefix = new Map();
+    metricsByRegistry.set(registry, byPrefix);
+  }
+  const existing = byPrefix.get(prefix);
+  if (existing) {
+    const missing = labelNames.filter((name) => !existing.labelNames.includes(name));
+    if (missing.length > 0) {
+      throw new MeterConfigError(
+        `llmeter: the ${prefix}* metrics on this registry were created without label(s) ${missing.join(', ')}; ` +
+          'declare every label name on the first meter (labelNames)',
+      );
+    }
+    return existing;
+  }
+  const buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
+  const common = [...COMMON_LABEL_NAMES, ...labelNames];
+  const made: MeterMetrics = {
+    labelNames,
+    requests: new Counter({
+      name: `${prefix}requests_total`,
+      help: 'LLM calls finished, by status (ok or error).',
+      labelNames: [...common, 'status'],
+      registers: [],
+    }),
+    failures: new Counter({
+      name: `${prefix}request_failures_total`,
+      help: 'Failed LLM calls, by cause (error_type).',
+      labelNames: [...common, 'error_type'],
+      registers: [],
+    }),
+    duration: new Histogram({
+      name: `${prefix}request_duration_seconds`,
+      help: 'Duration of LLM calls, from start to last byte, in seconds.',
+      labelNames: [...common, 'status'],
+      buckets: [...buckets.duration],
+      registers: [],
+    }),
+    timeToFirstToken: new Histogram({
+      name: `${prefix}time_to_first_token_seconds`,
+      help: 'Streaming LLM calls: time from start to the first content, in seconds.',
+      labelNames: common,
+      buckets: [...buckets.timeToFirstToken],
+      registers: [],
+    }),
+    timePerOutputToken: new Histogram({
+      name: `${prefix}time_per_output_token_seconds`,
+      help: 'Streaming LLM calls: (duration - time to first token) / (output tokens - 1), in seconds.',
+      labelNames: common,
+      buckets: [...buckets.timePerOutputToken],
+      registers: [],
+    }),
+    tokens: new Counter({
+      name: `${prefix}tokens_total`,
+      help: 'Tokens by type: input, output, and the parts cached_input, cache_write (of input) and reasoning (of output).',
+      labelNames: [...common, 'type'],
+      registers: [],
+    }),
+    cost: new Counter({
+      name: `${prefix}cost_usd_total`,
+      help: 'Cost of LLM calls in US dollars, from the provider-reported (or estimated) tokens and known prices.',
+      labelNames: common,
+      registers: [],
+    }),
+    unpriced: new Counter({
+      name: `${prefix}unpriced_requests_total`,
+      help: 'LLM calls whose model has no known price (tokens counted, cost not guessed).',
+      labelNames: common,
+      registers: [],
+    }),
+    estimated: new Counter({
+      name: `${prefix}usage_estimated_total`,
+      help: 'LLM calls whose tokens were counted locally because the provider reported no usage.',
+      labelNames: common,
+      registers: [],
+    }),
+    inFlight: new Gauge({
+      name: `${prefix}requests_in_flight`,
+      help: 'LLM calls under way.',
+      labelNames: common,
+      registers: [],
+    }),
+    guard: new CardinalityGuard(options.limits),
+  };
+  for (const metric of [
+    made.requests,
+    made.failures,
+    made.duration,
+    made.timeToFirstToken,
+    made.timePerOutputToken,
+    made.tokens,
+    made.cost,
+    made.unpriced,
+    made.estimated,
+    made.inFlight,
+  ]) {
+    try {
+      registry.registerMetric(metric);
+    } catch (error) {
+      throw new MeterConfigError(
+        `llmeter: cannot register ${prefix}* metrics on this registry (another metric has the same name): ${String(error)}`,
+      );
+    }
+  }
+  byPrefix.set(prefix, made);
+  return made;
+}

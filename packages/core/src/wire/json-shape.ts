@@ -1,0 +1,15 @@
+/** Whether a decoded JSON value is an object (not null, not an array), so its fields can be read. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A field of a decoded JSON value, when the value is an object; else `undefined`. */
+export function field(value: unknown, name: string): unknown {
+  return isRecord(value) ? value[name] : undefined;
+}
+
+/** A field that is a non-empty string, else `undefined`. */
+export function stringField(value: unknown, name: string): string | undefined {
+  const found = field(value, name);
+  return typeof found === 'string' && found !== '' ? found : undefined;
+}

@@ -1,0 +1,190 @@
+import type { Operation, Usage } from '../record.js';
+import { isRecord, stringField } from './json-shape.js';
+import { openAiUsage } from './openai-usage.js';
+import { TextParts } from './text-parts.js';
+import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
+
+/**
+ * Responses API events whose `delta` is output the model generated, so the first one marks time to first
+ * token and their text feeds the local token estimate.
+ *
+ * Reasoning deltas (`reasoning_text`, `reasoning_summary_text`) count: they are generated tokens the caller
+ * sees streaming, billed as output, and Anthropic's `thinking_delta` is treated the same way, so time to
+ * first token means the same thing across providers. Tool inputs the model writes (function, custom tool,
+ * MCP, code interpreter, shell command) count; tool results (`shell_call_output_content`) and lifecycle
+ * events (`*.added`, `*.done`, `*.in_progress`) do not.
+ */
+const RESPONSES_TEXT_DELTAS: ReadonlySet<string> = new Set([
+  'response.output_text.delta',
+  'response.refusal.delta',
+  'response.function_call_arguments.delta',
+  'response.custom_tool_call_input.delta',
+  'response.mcp_call_arguments.delta',
+  'response.code_interpreter_call_code.delta',
+  'response.shell_call_command.delta',
+  'response.reasoning_text.delta',
+  'response.reasoning_summary_text.delta',
+  'response.audio.transcript.delta',
+]);
+
+/** Content without text to count: its delta is base64 audio. */
+const RESPONSES_AUDIO_DELTA = 'response.audio.delta';
+
+/** Chat delta fields holding generated text; `reasoning_content` / `reasoning` are compatible servers'. */
+const CHAT_DELTA_TEXT_FIELDS = ['content', 'refusal', 'reasoning_content', 'reasoning'] as const;
+
+/**
+ * Follows an OpenAI stream: Chat Completions chunks, legacy Completions chunks, or Responses API events.
+ * Which one each event is comes from its shape (Responses events carry a string `type`, chunks do not), so a
+ * stream on an unrecognized path is still followed.
+ *
+ * `finished` becomes true at `response.completed` / `response.incomplete`, and for chunk streams at
+ * `data: [DONE]` or once every choice seen has a `finish_reason`: the SDKs swallow `[DONE]`, so an SDK front
+ * end never shows it, and a stream whose choices all finished did end normally (a trailing `include_usage`
+ * chunk may still follow).
+ */
+export class OpenAiStreamAccumulator implements StreamAccumulator {
+  readonly #operation: Operation;
+  readonly #output = new TextParts();
+  #usage: Usage | undefined;
+  #model: string | undefined;
+  #finished = false;
+  #failed = false;
+  /** Indexes of chat choices seen without a `finish_reason` yet. */
+  readonly #openChoices = new Set<unknown>();
+  #anyChoiceFinished = false;
+
+  constructor(operation: Operation) {
+    this.#operation = operation;
+  }
+
+  pushRaw(data: string, eventName?: string): StreamEventKind {
+    if (data === '[DONE]') {
+      this.#finished = true;
+      return 'other';
+    }
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(data);
+    } catch {
+      // Bad JSON carries nothing we can read, but an `event: error` is still an error.
+      decoded = undefined;
+    }
+    return this.push(decoded, eventName);
+  }
+
+  push(data: unknown, eventName?: string): StreamEventKind {
+    if (eventName === 'error') return this.#fail();
+    if (!isRecord(data)) return 'other';
+    return typeof data.type === 'string' ? this.#responsesEvent(data.type, data) : this.#chunk(data);
+  }
+
+  summary(): StreamSummary {
+    const output = this.#output;
+    return {
+      usage: this.#usage,
+      responseModel: this.#model,
+      finished: this.#finished,
+      failed: this.#failed,
+      outputText: () => output.text(),
+    };
+  }
+
+  #fail(): StreamEventKind {
+    this.#failed = true;
+    return 'error';
+  }
+
+  #responsesEvent(type: string, event: Record<string, unknown>): StreamEventKind {
+    if (RESPONSES_TEXT_DELTAS.has(type)) {
+      const delta = event.delta;
+      if (typeof delta !== 'string' || delta === '') return 'other';
+      this.#output.add(delta);
+      return 'content';
+    }
+    switch (type) {
+      case RESPONSES_AUDIO_DELTA:
+        return typeof event.delta === 'string' && event.delta !== '' ? 'content' : 'other';
+      case 'error':
+        return this.#fail();
+      case 'response.failed':
+        this.#takeResponse(event.response);
+        return this.#fail();
+      case 'response.completed':
+      case 'response.incomplete':
+        this.#takeResponse(event.response);
+        this.#finished = true;
+        return 'other';
+      case 'response.created':
+      case 'response.queued':
+      case 'response.in_progress':
+        this.#takeResponse(event.response);
+        return 'other';
+      default:
+        return 'other';
+    }
+  }
+
+  #takeResponse(response: unknown): void {
+    if (!isRecord(response)) return;
+    this.#model = stringField(response, 'model') ?? this.#model;
+    this.#usage = openAiUsage(response.usage, 'responses') ?? this.#usage;
+  }
+
+  #chunk(chunk: Record<string, unknown>): StreamEventKind {
+    // OpenAI and compatible servers (vLLM, OpenRouter) report a mid-stream failure as a chunk with `error`.
+    if (chunk.error !== undefined && chunk.error !== null) return this.#fail();
+    // Azure's first chunk (prompt filter results) has an empty model, which must not hide the real one.
+    this.#model = stringField(chunk, 'model') ?? this.#model;
+    const hasUsage = isRecord(chunk.usage);
+    if (hasUsage) this.#usage = openAiUsage(chunk.usage, this.#operation) ?? this.#usage;
+    const choices = chunk.choices;
+    let content = false;
+    if (Array.isArray(choices)) {
+      for (const choice of choices) if (this.#choice(choice)) content = true;
+      if (this.#anyChoiceFinished && this.#openChoices.size === 0) this.#finished = true;
+    }
+    if (content) return 'content';
+    // Only a chunk with nothing but usage is the `include_usage` one; a finish chunk that also carries usage
+    // (some compatible servers) has a `finish_reason` the caller needs.
+    if (hasUsage && (!Array.isArray(choices) || choices.length === 0)) return 'usage_only';
+    return 'other';
+  }
+
+  /** Takes one choice of a chunk; says whether it carried output. */
+  #choice(choice: unknown): boolean {
+    if (!isRecord(choice)) return false;
+    const index = choice.index ?? 0;
+    const finishReason = choice.finish_reason;
+    if (typeof finishReason === 'string' && finishReason !== '') {
+      this.#openChoices.delete(index);
+      this.#anyChoiceFinished = true;
+    } else {
+      this.#openChoices.add(index);
+    }
+    let content = this.#text(choice.text); // legacy Completions
+    const delta = choice.delta;
+    if (!isRecord(delta)) return content;
+    for (const name of CHAT_DELTA_TEXT_FIELDS) if (this.#text(delta[name])) content = true;
+    const toolCalls = delta.tool_calls;
+    if (Array.isArray(toolCalls)) {
+      for (const call of toolCalls) if (isRecord(call) && this.#functionCall(call.function)) content = true;
+    }
+    if (this.#functionCall(delta.function_call)) content = true;
+    return content;
+  }
+
+  /** Takes a (legacy or tool) function call delta; its name alone already shows the model answering. */
+  #functionCall(call: unknown): boolean {
+    if (!isRecord(call)) return false;
+    const name = call.name;
+    const named = typeof name === 'string' && name !== '';
+    return this.#text(call.arguments) || named;
+  }
+
+  #text(value: unknown): boolean {
+    if (typeof value !== 'string' || value === '') return false;
+    this.#output.add(value);
+    return true;
+  }
+}

@@ -1,0 +1,13 @@
+export { DEFAULT_EMBEDDING_DIMENSIONS, SIMULATED_OPENAI_MODELS, simulatedEmbedding } from './openai-replies.js';
+export type { RealisticProfileOptions } from './realistic-profile.js';
+export { REALISTIC_MODELS } from './realistic-profile.js';
+export type { ScriptedReply, SimulatedToolCall, SimulatedUsage } from './scripted-reply.js';
+export {
+  DEFAULT_ANTHROPIC_MODEL,
+  DEFAULT_OPENAI_MODEL,
+  DEFAULT_REPLY_TEXT,
+  DEFAULT_USAGE,
+  splitIntoChunks,
+} from './scripted-reply.js';
+export type { ReceivedRequest, Simulator, SimulatorOptions } from './server.js';
+export { SIMULATOR_REPLY_HEADER, startSimulator } from './server.js';
