@@ -20,7 +20,8 @@ export function parseSamples(text: string): Sample[] {
     if (!match) throw new Error(`not a sample line: ${line}`);
     const labels: Record<string, string> = {};
     for (const [, name, raw] of (match[2] ?? '').matchAll(LABEL_PAIR)) {
-      if (name !== undefined && raw !== undefined) labels[name] = raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+      if (name !== undefined && raw !== undefined)
+        labels[name] = raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
     samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
   }
