@@ -3,7 +3,8 @@ import { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
 import { CardinalityGuard, type CardinalityLimits } from './cardinality-guard.js';
 import { PriceBook, type PriceOverrides } from './pricing/index.js';
 import type { CallRecord, ErrorType, Labels, Operation, Usage, UsageSource } from './record.js';
-import { TOKEN_TYPES } from './record.js';
+import { ERROR_TYPES, TOKEN_TYPES } from './record.js';
+import { Series } from './series.js';
 
 /** Labels every llmeter metric carries, before the user's own. */
 export const COMMON_LABEL_NAMES = ['provider', 'model', 'operation'] as const;
@@ -64,24 +65,17 @@ export interface CallOutcome {
 
 interface MeterMetrics {
   labelNames: readonly string[];
-  requests: Counter;
-  failures: Counter;
   duration: Histogram;
   timeToFirstToken: Histogram;
   timePerOutputToken: Histogram;
-  tokens: Counter;
-  cost: Counter;
-  unpriced: Counter;
-  estimated: Counter;
-  inFlight: Gauge;
   guard: CardinalityGuard;
+  /** Every label set seen, by a key of its values; bounded by the guard. */
+  series: Map<string, Series>;
 }
 
 // One set of metrics per registry and prefix: a second meter on the same registry shares them instead of
 // failing on prom-client's duplicate-name check.
 const metricsByRegistry = new WeakMap<Registry, Map<string, MeterMetrics>>();
-
-type SeriesLabels = Record<string, string>;
 
 /** One call under way. Ends exactly once: later calls to {@link InFlightCall.end} are ignored. */
 export class InFlightCall {
@@ -94,7 +88,7 @@ export class InFlightCall {
   constructor(
     private readonly meter: Meter,
     private readonly start: CallStart,
-    /** @internal */ readonly series: SeriesLabels,
+    private readonly series: Series,
   ) {
     this.startedAt = start.startedAt ?? performance.now();
   }
@@ -113,7 +107,8 @@ export class InFlightCall {
   end(outcome: CallOutcome = {}): boolean {
     if (this.ended) return false;
     this.ended = true;
-    this.meter.finish(
+    this.series.inFlight--;
+    this.meter.write(
       {
         provider: this.start.provider,
         operation: this.start.operation,
@@ -136,7 +131,7 @@ export class InFlightCall {
 
 /**
  * The recorder: the only part of llmeter that touches prom-client. Turns {@link CallRecord}s into the metric
- * contract (see the README) on one registry.
+ * contract (see the README) on one registry. Recording never throws: failures go to `onError`.
  */
 export class Meter {
   /** The registry the metrics live on. */
@@ -160,86 +155,89 @@ export class Meter {
 
   /** Starts a call: it counts as in flight until {@link InFlightCall.end}. */
   start(call: CallStart): InFlightCall {
-    const series = this.seriesLabels(call.provider, call.model, call.operation, call.labels);
-    const inFlight = new InFlightCall(this, call, series);
-    this.guarded(() => this.metrics.inFlight.inc(series));
-    return inFlight;
+    const series = this.series(call.provider, call.model, call.operation, call.labels);
+    series.inFlight++;
+    return new InFlightCall(this, call, series);
   }
 
   /** Records a call that was not started with {@link Meter.start} (no in-flight tracking). */
   record(record: CallRecord): void {
-    this.guarded(() => {
-      this.write(record, this.seriesLabels(record.provider, record.model, record.operation, record.labels));
-    });
+    this.write(record, this.series(record.provider, record.model, record.operation, record.labels));
   }
 
-  /** @internal Called once by {@link InFlightCall.end}. */
-  finish(record: CallRecord, series: SeriesLabels): void {
-    this.guarded(() => {
-      this.metrics.inFlight.dec(series);
-      this.write(record, series);
-    });
-  }
-
-  private write(record: CallRecord, series: SeriesLabels): void {
-    const m = this.metrics;
-    const status = record.errorType ? 'error' : 'ok';
-    const durationSeconds = Math.max(0, record.endedAt - record.startedAt) / 1000;
-    m.requests.inc({ ...series, status });
-    m.duration.observe({ ...series, status }, durationSeconds);
-    if (record.errorType) m.failures.inc({ ...series, error_type: record.errorType });
-
-    const ttftSeconds =
-      record.stream && record.firstTokenAt !== undefined
-        ? Math.max(0, record.firstTokenAt - record.startedAt) / 1000
-        : undefined;
-    if (ttftSeconds !== undefined) m.timeToFirstToken.observe(series, ttftSeconds);
-
-    const usage = record.usage;
-    if (!usage) return;
-    if (record.usageSource === 'estimated') m.estimated.inc(series);
-    for (const [type, field] of TOKEN_TYPES) {
-      const count = usage[field];
-      // Input and output always get a series, so that rate() over them exists from the first call.
-      if (count > 0 || type === 'input' || type === 'output') m.tokens.inc({ ...series, type }, count);
-    }
-    if (ttftSeconds !== undefined && usage.output > 1) {
-      m.timePerOutputToken.observe(series, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
-    }
-    if (usage.input + usage.output === 0) return;
-    const cost = this.prices.cost(record.provider, record.responseModel || record.model, usage);
-    if (cost === undefined) m.unpriced.inc(series);
-    else m.cost.inc(series, cost);
-  }
-
-  private seriesLabels(
-    provider: string,
-    model: string,
-    operation: Operation,
-    labels: Labels | undefined,
-  ): SeriesLabels {
-    const guard = this.metrics.guard;
-    const series: SeriesLabels = {
-      provider: guard.admit('provider', provider || 'unknown'),
-      model: guard.admit('model', model || 'unknown'),
-      operation,
-    };
-    for (const name of this.metrics.labelNames) {
-      const value = labels?.[name];
-      series[name] = value ? guard.admit(name, value) : '';
-    }
-    return series;
-  }
-
-  private guarded(work: () => void): void {
+  /** @internal Adds one finished call to its series; called once per call. */
+  write(record: CallRecord, series: Series): void {
     try {
-      work();
-    } catch (error) {
-      try {
-        this.onError(error);
-      } catch {
-        // A throwing error hook must not break the caller's call either.
+      const m = this.metrics;
+      const durationSeconds = Math.max(0, record.endedAt - record.startedAt) / 1000;
+      if (record.errorType) {
+        series.error++;
+        series.fail(record.errorType);
+        m.duration.observe(series.errorLabels, durationSeconds);
+      } else {
+        series.ok++;
+        m.duration.observe(series.okLabels, durationSeconds);
       }
+      const ttftSeconds =
+        record.stream && record.firstTokenAt !== undefined
+          ? Math.max(0, record.firstTokenAt - record.startedAt) / 1000
+          : undefined;
+      if (ttftSeconds !== undefined) m.timeToFirstToken.observe(series.labels, ttftSeconds);
+
+      const usage = record.usage;
+      if (!usage) return;
+      series.withUsage++;
+      if (record.usageSource === 'estimated') series.estimated++;
+      const tokens = series.tokens;
+      for (let i = 0; i < TOKEN_TYPES.length; i++) {
+        const field = TOKEN_TYPES[i]?.[1];
+        if (field !== undefined) tokens[i] = (tokens[i] ?? 0) + usage[field];
+      }
+      if (ttftSeconds !== undefined && usage.output > 1) {
+        m.timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
+      }
+      if (usage.input + usage.output === 0) return;
+      const cost = this.prices.cost(record.provider, record.responseModel || record.model, usage);
+      if (cost === undefined) {
+        series.unpriced++;
+      } else {
+        series.priced++;
+        series.cost += cost;
+      }
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private series(provider: string, model: string, operation: Operation, labels: Labels | undefined): Series {
+    const { guard, labelNames, series } = this.metrics;
+    const providerValue = guard.admit('provider', provider || 'unknown');
+    const modelValue = guard.admit('model', model || 'unknown');
+    let key = `${providerValue}\u0000${modelValue}\u0000${operation}`;
+    const values: string[] = [];
+    for (const name of labelNames) {
+      const value = labels?.[name];
+      const admitted = value ? guard.admit(name, value) : '';
+      values.push(admitted);
+      key += `\u0000${admitted}`;
+    }
+    let found = series.get(key);
+    if (found === undefined) {
+      const seriesLabels: Record<string, string> = { provider: providerValue, model: modelValue, operation };
+      labelNames.forEach((name, index) => {
+        seriesLabels[name] = values[index] ?? '';
+      });
+      found = new Series(seriesLabels);
+      series.set(key, found);
+    }
+    return found;
+  }
+
+  private reportError(error: unknown): void {
+    try {
+      this.onError(error);
+    } catch {
+      // A throwing error hook must not break the caller's call either.
     }
   }
 }
@@ -287,85 +285,111 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   }
   const buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
   const common = [...COMMON_LABEL_NAMES, ...labelNames];
+  const series = new Map<string, Series>();
+  const histogram = (name: string, help: string, names: string[], bounds: readonly number[]) =>
+    new Histogram({ name: `${prefix}${name}`, help, labelNames: names, buckets: [...bounds], registers: [] });
+  // Counters and the gauge are written from the series totals when a scrape collects them.
+  const counter = (name: string, help: string, names: string[], fill: (counter: Counter, series: Series) => void) =>
+    new Counter({
+      name: `${prefix}${name}`,
+      help,
+      labelNames: names,
+      registers: [],
+      collect(this: Counter) {
+        this.reset();
+        for (const one of series.values()) fill(this, one);
+      },
+    });
   const made: MeterMetrics = {
     labelNames,
-    requests: new Counter({
-      name: `${prefix}requests_total`,
-      help: 'LLM calls finished, by status (ok or error).',
-      labelNames: [...common, 'status'],
-      registers: [],
+    guard: new CardinalityGuard(options.limits),
+    series,
+    duration: histogram(
+      'request_duration_seconds',
+      'Duration of LLM calls, from start to last byte, in seconds.',
+      [...common, 'status'],
+      buckets.duration,
+    ),
+    timeToFirstToken: histogram(
+      'time_to_first_token_seconds',
+      'Streaming LLM calls: time from start to the first content, in seconds.',
+      common,
+      buckets.timeToFirstToken,
+    ),
+    timePerOutputToken: histogram(
+      'time_per_output_token_seconds',
+      'Streaming LLM calls: (duration - time to first token) / (output tokens - 1), in seconds.',
+      common,
+      buckets.timePerOutputToken,
+    ),
+  };
+  const metrics = [
+    counter('requests_total', 'LLM calls finished, by status (ok or error).', [...common, 'status'], (c, one) => {
+      if (one.ok > 0) c.inc(one.okLabels, one.ok);
+      if (one.error > 0) c.inc(one.errorLabels, one.error);
     }),
-    failures: new Counter({
-      name: `${prefix}request_failures_total`,
-      help: 'Failed LLM calls, by cause (error_type).',
-      labelNames: [...common, 'error_type'],
-      registers: [],
-    }),
-    duration: new Histogram({
-      name: `${prefix}request_duration_seconds`,
-      help: 'Duration of LLM calls, from start to last byte, in seconds.',
-      labelNames: [...common, 'status'],
-      buckets: [...buckets.duration],
-      registers: [],
-    }),
-    timeToFirstToken: new Histogram({
-      name: `${prefix}time_to_first_token_seconds`,
-      help: 'Streaming LLM calls: time from start to the first content, in seconds.',
-      labelNames: common,
-      buckets: [...buckets.timeToFirstToken],
-      registers: [],
-    }),
-    timePerOutputToken: new Histogram({
-      name: `${prefix}time_per_output_token_seconds`,
-      help: 'Streaming LLM calls: (duration - time to first token) / (output tokens - 1), in seconds.',
-      labelNames: common,
-      buckets: [...buckets.timePerOutputToken],
-      registers: [],
-    }),
-    tokens: new Counter({
-      name: `${prefix}tokens_total`,
-      help: 'Tokens by type: input, output, and the parts cached_input, cache_write (of input) and reasoning (of output).',
-      labelNames: [...common, 'type'],
-      registers: [],
-    }),
-    cost: new Counter({
-      name: `${prefix}cost_usd_total`,
-      help: 'Cost of LLM calls in US dollars, from the provider-reported (or estimated) tokens and known prices.',
-      labelNames: common,
-      registers: [],
-    }),
-    unpriced: new Counter({
-      name: `${prefix}unpriced_requests_total`,
-      help: 'LLM calls whose model has no known price (tokens counted, cost not guessed).',
-      labelNames: common,
-      registers: [],
-    }),
-    estimated: new Counter({
-      name: `${prefix}usage_estimated_total`,
-      help: 'LLM calls whose tokens were counted locally because the provider reported no usage.',
-      labelNames: common,
-      registers: [],
-    }),
-    inFlight: new Gauge({
+    counter(
+      'request_failures_total',
+      'Failed LLM calls, by cause (error_type).',
+      [...common, 'error_type'],
+      (c, one) => {
+        one.failures.forEach((count, index) => {
+          if (count > 0) c.inc({ ...one.labels, error_type: ERROR_TYPES[index] ?? 'other' }, count);
+        });
+      },
+    ),
+    made.duration,
+    made.timeToFirstToken,
+    made.timePerOutputToken,
+    counter(
+      'tokens_total',
+      'Tokens by type: input, output, and the parts cached_input, cache_write (of input) and reasoning (of output).',
+      [...common, 'type'],
+      (c, one) => {
+        if (one.withUsage === 0) return;
+        one.tokens.forEach((count, index) => {
+          const type = TOKEN_TYPES[index]?.[0] ?? 'input';
+          // Input and output always get a series, so that rate() over them exists from the first call.
+          if (count > 0 || index < 2) c.inc({ ...one.labels, type }, count);
+        });
+      },
+    ),
+    counter(
+      'cost_usd_total',
+      'Cost of LLM calls in US dollars, from the provider-reported (or estimated) tokens and known prices.',
+      common,
+      (c, one) => {
+        if (one.priced > 0) c.inc(one.labels, one.cost);
+      },
+    ),
+    counter(
+      'unpriced_requests_total',
+      'LLM calls whose model has no known price (tokens counted, cost not guessed).',
+      common,
+      (c, one) => {
+        if (one.unpriced > 0) c.inc(one.labels, one.unpriced);
+      },
+    ),
+    counter(
+      'usage_estimated_total',
+      'LLM calls whose tokens were counted locally because the provider reported no usage.',
+      common,
+      (c, one) => {
+        if (one.estimated > 0) c.inc(one.labels, one.estimated);
+      },
+    ),
+    new Gauge({
       name: `${prefix}requests_in_flight`,
       help: 'LLM calls under way.',
       labelNames: common,
       registers: [],
+      collect(this: Gauge) {
+        this.reset();
+        for (const one of series.values()) this.set(one.labels, one.inFlight);
+      },
     }),
-    guard: new CardinalityGuard(options.limits),
-  };
-  for (const metric of [
-    made.requests,
-    made.failures,
-    made.duration,
-    made.timeToFirstToken,
-    made.timePerOutputToken,
-    made.tokens,
-    made.cost,
-    made.unpriced,
-    made.estimated,
-    made.inFlight,
-  ]) {
+  ];
+  for (const metric of metrics) {
     try {
       registry.registerMetric(metric);
     } catch (error) {

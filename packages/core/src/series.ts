@@ -1,0 +1,40 @@
+import { ERROR_TYPES, type ErrorType, TOKEN_TYPES } from './record.js';
+
+/** Label values of one series: provider, model, operation and the user labels. */
+export type SeriesLabels = Readonly<Record<string, string>>;
+
+const ERROR_INDEX = new Map<ErrorType, number>(ERROR_TYPES.map((type, index) => [type, index]));
+
+/**
+ * The running totals of one label set. Counters and the in-flight gauge are plain numbers here, written
+ * into prom-client only when a scrape collects them: a call costs some additions instead of a label hash per
+ * counter.
+ */
+export class Series {
+  readonly labels: SeriesLabels;
+  /** The label objects histograms observe with, built once instead of per call. */
+  readonly okLabels: SeriesLabels;
+  readonly errorLabels: SeriesLabels;
+  inFlight = 0;
+  ok = 0;
+  error = 0;
+  readonly failures = new Float64Array(ERROR_TYPES.length);
+  readonly tokens = new Float64Array(TOKEN_TYPES.length);
+  /** Calls that reported usage: `input` and `output` series exist from the first one. */
+  withUsage = 0;
+  cost = 0;
+  priced = 0;
+  unpriced = 0;
+  estimated = 0;
+
+  constructor(labels: SeriesLabels) {
+    this.labels = labels;
+    this.okLabels = { ...labels, status: 'ok' };
+    this.errorLabels = { ...labels, status: 'error' };
+  }
+
+  fail(type: ErrorType): void {
+    const index = ERROR_INDEX.get(type) ?? ERROR_INDEX.get('other') ?? 0;
+    this.failures[index] = (this.failures[index] ?? 0) + 1;
+  }
+}
