@@ -62,6 +62,13 @@ describe('errorTypeFromError', () => {
     expect(errorTypeFromError(new NamedError('APIConnectionError'))).toBe('network');
   });
 
+  it('reads the class name when an SDK leaves name as Error (openai v6)', () => {
+    class APIUserAbortError extends Error {}
+    class APIConnectionTimeoutError extends Error {}
+    expect(errorTypeFromError(new APIUserAbortError('Request was aborted.'))).toBe('aborted');
+    expect(errorTypeFromError(new APIConnectionTimeoutError('Request timed out.'))).toBe('timeout');
+  });
+
   it('falls back to other', () => {
     expect(errorTypeFromError(new Error('boom'))).toBe('other');
     expect(errorTypeFromError('a string')).toBe('other');

@@ -52,8 +52,10 @@ export function errorTypeFromError(error: unknown): ErrorType {
   let fallback: ErrorType = 'other';
   for (let current = error, depth = 0; current != null && depth < 5; depth++) {
     if (typeof current !== 'object') break;
-    const { name, status, code } = current as { name?: unknown; status?: unknown; code?: unknown };
-    // The OpenAI and Anthropic SDKs name their errors after what happened; their names are stable API.
+    const { status, code } = current as { status?: unknown; code?: unknown };
+    // The OpenAI and Anthropic SDKs name their error classes after what happened; those names are stable API.
+    // openai v6 leaves `name` as 'Error' on its classes, so the class name is read when `name` says nothing.
+    const name = errorName(current);
     if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
     if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
     if (typeof status === 'number') return errorTypeFromStatus(status) ?? 'other';
@@ -66,4 +68,10 @@ export function errorTypeFromError(error: unknown): ErrorType {
     current = (current as { cause?: unknown }).cause;
   }
   return fallback;
+}
+
+function errorName(error: object): unknown {
+  const { name } = error as { name?: unknown };
+  if (name !== 'Error' && name !== undefined) return name;
+  return (error as { constructor?: { name?: unknown } }).constructor?.name ?? name;
 }

@@ -1,0 +1,74 @@
+/** Which SDK a client comes from, as far as llmeter needs to know. */
+export type ClientKind = 'openai' | 'anthropic';
+
+/** What {@link detectClient} found out about a client. */
+export interface ClientShape {
+  kind: ClientKind;
+  /** The `provider` label when the user sets none. */
+  provider: string;
+}
+
+const AZURE_HOST_SUFFIXES = ['.openai.azure.com', '.cognitiveservices.azure.com', '.services.ai.azure.com'];
+const OPENAI_HOST = 'api.openai.com';
+
+function isObject(value: unknown): value is Record<PropertyKey, unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null;
+}
+
+/** Whether `root.<path…>.<method>` is a function. */
+export function hasMethod(root: unknown, path: readonly string[], method: string): boolean {
+  const target = resolvePath(root, path);
+  return target !== undefined && typeof target[method] === 'function';
+}
+
+/** The object at `root.<path…>`, if every step is an object. */
+export function resolvePath(root: unknown, path: readonly string[]): Record<PropertyKey, unknown> | undefined {
+  let current: unknown = root;
+  for (const key of path) {
+    if (!isObject(current)) return undefined;
+    current = current[key];
+  }
+  return isObject(current) ? current : undefined;
+}
+
+/**
+ * Recognizes an `openai` or `@anthropic-ai/sdk` client by its shape rather than its class, so that neither SDK
+ * has to be installed (they are optional peers) and two copies of one SDK in a tree both work.
+ *
+ * The OpenAI client is the one with `chat.completions.create`; the Anthropic client has `messages.create` and
+ * `messages.stream` but no `chat`. Returns `undefined` for anything else.
+ */
+export function detectClient(client: unknown): ClientShape | undefined {
+  if (!isObject(client)) return undefined;
+  if (hasMethod(client, ['chat', 'completions'], 'create')) {
+    return { kind: 'openai', provider: openAiProvider(client) };
+  }
+  if (hasMethod(client, ['messages'], 'create') && hasMethod(client, ['messages'], 'stream')) {
+    return { kind: 'anthropic', provider: 'anthropic' };
+  }
+  return undefined;
+}
+
+/**
+ * `azure` for an Azure OpenAI client or base URL, `openai` for OpenAI's own API (or a base URL that cannot be
+ * read), else the base URL's host (with its port, which tells apart two local servers): `localhost:11434`,
+ * `openrouter.ai`.
+ */
+export function openAiProvider(client: Record<PropertyKey, unknown>): string {
+  const constructorName = isObject(client.constructor) ? client.constructor.name : undefined;
+  if (constructorName === 'AzureOpenAI') return 'azure';
+  const baseURL = client.baseURL;
+  if (typeof baseURL !== 'string') return 'openai';
+  let host: string;
+  let hostname: string;
+  try {
+    const url = new URL(baseURL);
+    host = url.host;
+    hostname = url.hostname.toLowerCase();
+  } catch {
+    return 'openai';
+  }
+  if (AZURE_HOST_SUFFIXES.some((suffix) => hostname.endsWith(suffix))) return 'azure';
+  if (hostname === OPENAI_HOST || host === '') return 'openai';
+  return host.toLowerCase();
+}

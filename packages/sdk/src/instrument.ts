@@ -1,0 +1,155 @@
+import type { Labels, WireFormat } from '@llmeter/core';
+import {
+  anthropicWireFormat,
+  type Buckets,
+  type CardinalityLimits,
+  createMeter,
+  type Meter,
+  openAiWireFormat,
+  type PriceBook,
+  type PriceOverrides,
+} from '@llmeter/core';
+import type { Registry } from 'prom-client';
+import { ANTHROPIC_METHODS } from './anthropic-methods.js';
+import { detectClient, resolvePath } from './client-kind.js';
+import { measuredMethod } from './measured-call.js';
+import type { MeasuredMethodSpec } from './measured-method-spec.js';
+import type { MeasurementContext } from './measurement-context.js';
+import { OPENAI_METHODS } from './openai-methods.js';
+
+/** How {@link instrument} measures a client. Every field is optional. */
+export interface InstrumentOptions {
+  /** Where the metrics live. Default: prom-client's global `register`. Ignored when `meter` is given. */
+  registry?: Registry;
+  /** An existing meter to record on (shared by several clients, say). Its own options then apply. */
+  meter?: Meter;
+  /** Prefix of every metric name. Default `llm_`. */
+  prefix?: string;
+  /** Labels every call of this client carries, e.g. `{ app: 'search' }`. Their names are declared on the meter. */
+  labels?: Labels;
+  /** More label names that {@link withLabels} may set (a label whose name is not declared is dropped). */
+  labelNames?: readonly string[];
+  /**
+   * The `provider` label. Default from the client: `openai`, `azure` (an Azure client or base URL),
+   * `anthropic`, or the base URL's host for an OpenAI-compatible server (`localhost:11434`).
+   */
+  provider?: string;
+  /** Prices: overrides added to the bundled prices (USD per million tokens), or a whole price book. */
+  prices?: PriceBook | PriceOverrides;
+  /** Cardinality limits on label values. */
+  limits?: CardinalityLimits;
+  /** Histogram buckets, in seconds. */
+  buckets?: Partial<Buckets>;
+  /**
+   * Add `stream_options.include_usage` to OpenAI chat and completions streams that do not ask for it, so that
+   * their tokens are reported rather than estimated; the extra chunk is hidden from the caller. Default true.
+   * Turn it off for an OpenAI-compatible server that rejects `stream_options`.
+   */
+  injectStreamUsage?: boolean;
+  /**
+   * Called with any error raised while measuring (a parser bug, say); the call itself always goes on
+   * untouched. Default: one process warning, then silence.
+   */
+  onError?: (error: unknown) => void;
+}
+
+const instrumented = new WeakSet<object>();
+
+/**
+ * Measures every model call a client makes, as Prometheus metrics (see the README for the metric contract).
+ *
+ * Returns the same client object, with the same type: `chat.completions.create`, `responses.create`,
+ * `embeddings.create` and `completions.create` of an `openai` client, and `messages.create` (through which
+ * `messages.stream()` goes) of an `@anthropic-ai/sdk` client, are measured; everything else is untouched.
+ * `withOptions()` returns an instrumented clone on the same metrics. Instrumenting a client twice does nothing.
+ *
+ * @throws TypeError when `client` is neither an `openai` nor an `@anthropic-ai/sdk` client.
+ * @throws MeterConfigError (from core) when the metrics cannot be registered as asked (bad names, a clash).
+ *
+ * @example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { instrument } from '@llmeter/sdk';
+ * const openai = instrument(new OpenAI(), { labels: { app: 'search' } });
+ * ```
+ */
+export function instrument<T extends object>(client: T, options: InstrumentOptions = {}): T {
+  if (instrumented.has(client)) return client;
+  const shape = detectClient(client);
+  if (!shape) {
+    throw new TypeError('llmeter: instrument() takes an OpenAI (openai) or Anthropic (@anthropic-ai/sdk) client');
+  }
+  const report = reporter(options.onError);
+  const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
+  const meter =
+    options.meter ??
+    createMeter({
+      registry: options.registry,
+      prefix: options.prefix,
+      labelNames: [...Object.keys(staticLabels ?? {}), ...(options.labelNames ?? [])],
+      prices: options.prices,
+      limits: options.limits,
+      buckets: options.buckets,
+      onError: report,
+    });
+  const format: WireFormat = shape.kind === 'openai' ? openAiWireFormat : anthropicWireFormat;
+  const context: MeasurementContext = {
+    meter,
+    provider: options.provider ?? shape.provider,
+    format,
+    staticLabels,
+    injectStreamUsage: options.injectStreamUsage ?? true,
+    report,
+  };
+  const methods = shape.kind === 'openai' ? OPENAI_METHODS : ANTHROPIC_METHODS;
+  for (const spec of methods) patchMethod(client, spec, context);
+  patchWithOptions(client, { ...options, meter });
+  instrumented.add(client);
+  return client;
+}
+
+/** Puts the measured method on the resource object itself, so the SDK's classes stay as they are. */
+function patchMethod(client: object, spec: MeasuredMethodSpec, context: MeasurementContext): void {
+  const resource = resolvePath(client, spec.path);
+  const original = resource?.[spec.method];
+  if (!resource || typeof original !== 'function') return;
+  Object.defineProperty(resource, spec.method, {
+    value: measuredMethod(original as (...args: unknown[]) => unknown, spec, context),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+/** `withOptions()` builds a fresh client (fresh resources): instrument it too, on the same meter. */
+function patchWithOptions(client: object, options: InstrumentOptions): void {
+  const original: unknown = (client as { withOptions?: unknown }).withOptions;
+  if (typeof original !== 'function') return;
+  Object.defineProperty(client, 'withOptions', {
+    value: function withOptions(this: unknown, ...args: unknown[]): unknown {
+      const clone: unknown = Reflect.apply(original, this, args);
+      return typeof clone === 'object' && clone !== null ? instrument(clone, options) : clone;
+    },
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+let warned = false;
+
+function reporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  return (error) => {
+    try {
+      if (onError) onError(error);
+      else if (!warned) {
+        warned = true;
+        process.emitWarning(
+          `llmeter: a measurement failed and was skipped (further failures are not reported): ${String(error)}`,
+        );
+      }
+    } catch {
+      // A throwing error hook must not break the caller's call either.
+    }
+  };
+}

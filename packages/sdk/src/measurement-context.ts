@@ -1,0 +1,13 @@
+import type { Labels, Meter, WireFormat } from '@llmeter/core';
+
+/** What every measured call of one instrumented client shares. */
+export interface MeasurementContext {
+  readonly meter: Meter;
+  readonly provider: string;
+  readonly format: WireFormat;
+  /** The `labels` of `instrument()`; `undefined` when there are none. */
+  readonly staticLabels: Labels | undefined;
+  readonly injectStreamUsage: boolean;
+  /** Hands a measurement failure to the user's `onError`; never throws. */
+  report(error: unknown): void;
+}
