@@ -101,7 +101,9 @@ async function main(): Promise<void> {
       ratio: (median(wrappedRuns) / median(plainRuns)).toFixed(3),
     };
   }
-  console.log(`instrument() overhead, median of ${ROUNDS} rounds of ${CALLS_PER_ROUND} calls (Node ${process.version})`);
+  console.log(
+    `instrument() overhead, median of ${ROUNDS} rounds of ${CALLS_PER_ROUND} calls (Node ${process.version})`,
+  );
   console.table(rows);
   // The wrapped client must really have measured, or the comparison means nothing.
   const text = await registry.metrics();
