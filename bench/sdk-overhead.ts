@@ -53,6 +53,19 @@ const workloads: Record<string, Workload> = {
   'chat JSON': async (client) => {
     await client.chat.completions.create({ model: 'gpt-4o', messages });
   },
+  // The caller asks for usage itself, so both clients parse the same bytes: this row is the wrapper alone.
+  'chat stream, caller asks include_usage': async (client) => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o',
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    for await (const _ of stream) {
+      // read every chunk
+    }
+  },
+  // The wrapped client asks for usage on the caller's behalf: one more chunk to parse, then hidden.
   'chat stream (9 chunks)': async (client) => {
     for await (const _ of await client.chat.completions.create({ model: 'gpt-4o', messages, stream: true })) {
       // read every chunk

@@ -309,6 +309,19 @@ describe('one registry, many meters', () => {
     expect(() => createMeter({ registry, labelNames: ['feature'] })).toThrow(MeterConfigError);
   });
 
+  it('registers anew on a registry that was cleared', async () => {
+    const registry = new Registry();
+    createMeter({ registry }).record(record());
+    registry.clear();
+    createMeter({ registry, labelNames: ['team'] }).record(record({ labels: { team: 'ads' } }));
+    const [sample] = findSamples(await registry.metrics(), 'llm_requests_total');
+    expect(sample).toEqual({
+      name: 'llm_requests_total',
+      labels: { ...openaiChat, status: 'ok', team: 'ads' },
+      value: 1,
+    });
+  });
+
   it('sits beside the app’s own metrics and says so clearly on a name clash', async () => {
     const registry = new Registry();
     const { Counter } = await import('prom-client');

@@ -273,7 +273,8 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     metricsByRegistry.set(registry, byPrefix);
   }
   const existing = byPrefix.get(prefix);
-  if (existing) {
+  // A registry that was cleared (`registry.clear()`) no longer holds the metrics: build them anew.
+  if (existing && registry.getSingleMetric(`${prefix}request_duration_seconds`) === existing.duration) {
     const missing = labelNames.filter((name) => !existing.labelNames.includes(name));
     if (missing.length > 0) {
       throw new MeterConfigError(
