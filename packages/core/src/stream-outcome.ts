@@ -48,6 +48,7 @@ export function streamOutcome(end: StreamEnd): CallOutcome {
       summary.responseModel || end.model,
       end.format.requestText(end.operation, end.requestBody),
       summary.outputText(),
+      summary.outputLength(),
     );
     outcome.usageSource = 'estimated';
   }

@@ -66,4 +66,22 @@ describe('estimateUsage', () => {
       reasoning: 0,
     });
   });
+
+  it('scales a sample of the output up to the whole output length', () => {
+    // "hello world" is 2 tokens; a sample of it standing for 10 times as many characters is 20 tokens.
+    const usage = estimateUsage('gpt-4o', '', 'hello world', 110);
+    expect(usage.output).toBe(20);
+    expect(estimateUsage('gpt-4o', '', 'hello world').output).toBe(2);
+    expect(estimateUsage('gpt-4o', '', '', 500).output).toBe(0);
+  });
+
+  it('counts long text in linear time and as the whole text would count', () => {
+    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(1500);
+    // 9 tokens per sentence in o200k_base ("The", " quick", … " dog", "."), plus the trailing space.
+    expect(countTokens(prose, 'gpt-4o')).toBe(1500 * 10 + 1);
+    const started = performance.now();
+    // One 64k-character run: as one piece BPE takes over a second; in segments, milliseconds.
+    expect(countTokens('x'.repeat(65536), 'gpt-4o')).toBe(8192);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
 });

@@ -1,7 +1,7 @@
 import type { Usage } from '../record.js';
 import { type AnthropicCounts, anthropicCounts, anthropicUsage } from './anthropic-usage.js';
 import { isRecord, stringField } from './json-shape.js';
-import { TextParts } from './text-parts.js';
+import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
 /** `content_block_delta` delta types carrying generated text, with the field that holds it. */
@@ -18,7 +18,7 @@ const TEXT_DELTA_FIELDS: Readonly<Record<string, string>> = {
  * the latest one wins.
  */
 export class AnthropicStreamAccumulator implements StreamAccumulator {
-  readonly #output = new TextParts();
+  readonly #output = new TextParts('', STREAM_TEXT_LIMIT);
   readonly #counts: AnthropicCounts = {
     input: undefined,
     cacheRead: undefined,
@@ -79,6 +79,7 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
       finished: this.#finished,
       failed: this.#failed,
       outputText: () => output.text(),
+      outputLength: () => output.length,
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Operation, Usage } from '../record.js';
 import { isRecord, stringField } from './json-shape.js';
 import { openAiUsage } from './openai-usage.js';
-import { TextParts } from './text-parts.js';
+import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
 /**
@@ -45,7 +45,7 @@ const CHAT_DELTA_TEXT_FIELDS = ['content', 'refusal', 'reasoning_content', 'reas
  */
 export class OpenAiStreamAccumulator implements StreamAccumulator {
   readonly #operation: Operation;
-  readonly #output = new TextParts();
+  readonly #output = new TextParts('', STREAM_TEXT_LIMIT);
   #usage: Usage | undefined;
   #model: string | undefined;
   #finished = false;
@@ -87,6 +87,7 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
       finished: this.#finished,
       failed: this.#failed,
       outputText: () => output.text(),
+      outputLength: () => output.length,
     };
   }
 

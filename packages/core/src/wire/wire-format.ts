@@ -36,6 +36,11 @@ export interface StreamSummary extends ResponseSummary {
    * locally when the provider reports no usage.
    */
   outputText(): string;
+  /**
+   * How many characters of output text the stream carried in all. Only the first part of a very long output is
+   * kept ({@link StreamSummary.outputText}); a local count extrapolates from it to this length.
+   */
+  outputLength(): number;
 }
 
 /**

@@ -1,0 +1,192 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { instrument } from '@llmeter/sdk';
+import { startSimulator } from '@llmeter/simulator';
+import OpenAI from 'openai';
+import { Registry } from 'prom-client';
+import { type MetricsSummary, summarizeMetrics } from '../metrics-summary.js';
+import { startProxy } from '../proxy-server.js';
+import { LiveSummary, type SummaryHeader, type SummaryOutput } from './terminal-summary.js';
+import { type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-driver.js';
+
+/** How to run the demo. Every field is optional. */
+export interface DemoOptions {
+  /** How long to send traffic. Default: until `signal` aborts (Ctrl-C). */
+  durationSeconds?: number | undefined;
+  /** Calls per second, across both ways in. Default 5. */
+  rps?: number | undefined;
+  /** The proxy's port; 0 for any free one. Default 8787. */
+  port?: number | undefined;
+  /** Seed of the simulated upstream and of the call mix. Default 1. */
+  seed?: number | undefined;
+  /** Where the summary goes. Default `process.stdout`; a TTY gets a table refreshed in place. */
+  output?: NodeJS.WritableStream | undefined;
+  /** Stops the demo early (the command aborts it on SIGINT and SIGTERM). */
+  signal?: AbortSignal | undefined;
+  /** Time multiplier of the simulated upstream: 10 makes every latency ten times shorter. Default 1. */
+  speed?: number | undefined;
+  /** Share of simulated calls that fail (429, 5xx, hangs, cut streams). Default 0.03. */
+  faultRate?: number | undefined;
+  /** How often the summary refreshes. Default 1 s on a TTY, 5 s elsewhere. */
+  refreshMs?: number | undefined;
+  /** At the end, how long calls under way may finish before they are aborted. Default 3 s. */
+  drainMs?: number | undefined;
+}
+
+/** What a finished demo did. */
+export interface DemoResult {
+  /** The final per-model summary. */
+  summary: MetricsSummary;
+  /** Where the proxy listened (closed now). */
+  proxyUrl: string;
+  /** Where the simulated upstream listened (closed now). */
+  simulatorUrl: string;
+  /** Calls the traffic driver sent. */
+  traffic: TrafficCounts;
+  /** True when `signal` stopped the demo before its duration. */
+  interrupted: boolean;
+}
+
+/** The label that tells the two ways in apart on every metric. */
+export const DEMO_LABEL = 'via';
+
+// A client gives up a little after the proxy does, so a hung upstream shows as the proxy's 504 (`timeout`) on the
+// proxy path and as the SDK's own timeout on the SDK path; simulated hangs outlast both.
+const PROXY_UPSTREAM_TIMEOUT_MS = 10_000;
+const CLIENT_TIMEOUT_MS = 12_000;
+const HANG_MS = 15_000;
+const API_KEY = 'sk-llmeter-demo-no-key-needed';
+
+/**
+ * `llmeter demo`: starts the realistic simulated upstream, the proxy in front of it (with `/metrics` and
+ * `/dashboard`), and real `openai` and `@anthropic-ai/sdk` clients sending traffic both ways in: instrumented
+ * clients talking to the simulator directly (label `via="sdk"`) and plain clients pointed at the proxy (header
+ * `x-llmeter-label-via: proxy`), all recorded on one registry. Prints a live per-model summary until the
+ * duration ends or `signal` aborts, then stops everything (calls under way finish or are aborted, servers close)
+ * and prints the final summary.
+ * @throws {ConfigError} when the proxy cannot start (the port is taken, say); nothing is left running then.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const output: SummaryOutput = options.output ?? process.stdout;
+  const rps = options.rps ?? 5;
+  const seed = options.seed ?? 1;
+  const drainMs = options.drainMs ?? 3000;
+  const startedAt = performance.now();
+
+  const simulator = await startSimulator({
+    profile: 'realistic',
+    seed,
+    faultRate: options.faultRate,
+    speed: options.speed,
+    hangMs: HANG_MS,
+  });
+  const registry = new Registry();
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy({
+      port: options.port ?? 8787,
+      upstreams: { openai: simulator.url, anthropic: simulator.url },
+      labelHeaders: [DEMO_LABEL],
+      registry,
+      logLevel: 'silent',
+      timeouts: { upstreamMs: PROXY_UPSTREAM_TIMEOUT_MS, shutdownMs: drainMs },
+    });
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
+
+  const clientOptions = { apiKey: API_KEY, maxRetries: 0, timeout: CLIENT_TIMEOUT_MS };
+  const sdkLabels = { labels: { [DEMO_LABEL]: 'sdk' }, registry };
+  const viaProxy = { defaultHeaders: { [`x-llmeter-label-${DEMO_LABEL}`]: 'proxy' } };
+  const ways: TrafficWay[] = [
+    {
+      name: 'sdk',
+      openai: instrument(new OpenAI({ ...clientOptions, baseURL: `${simulator.url}/v1` }), {
+        ...sdkLabels,
+        provider: 'openai',
+      }),
+      anthropic: instrument(new Anthropic({ ...clientOptions, baseURL: simulator.url }), {
+        ...sdkLabels,
+        provider: 'anthropic',
+      }),
+    },
+    {
+      name: 'proxy',
+      openai: new OpenAI({ ...clientOptions, ...viaProxy, baseURL: `${proxy.url}/v1` }),
+      anthropic: new Anthropic({ ...clientOptions, ...viaProxy, baseURL: `${proxy.url}/anthropic` }),
+    },
+  ];
+  const driver = new TrafficDriver({ rps, ways, seed });
+  const live = new LiveSummary(output);
+  const links: SummaryHeader['links'] = [
+    ['metrics', `${proxy.url}/metrics`],
+    ['dashboard', `${proxy.url}/dashboard`],
+    ['proxy', `OPENAI_BASE_URL=${proxy.url}/v1  ANTHROPIC_BASE_URL=${proxy.url}/anthropic`],
+  ];
+  const elapsed = () => (performance.now() - startedAt) / 1000;
+  const title = (state: string) =>
+    `llmeter demo ${state}: ${rps} calls/s through the SDK and the proxy to a simulated upstream (no API key, no network)`;
+
+  output.write(`${title('running')}\n${links.map(([label, url]) => `  ${label}: ${url}`).join('\n')}\n`);
+  output.write(
+    options.durationSeconds === undefined
+      ? 'Press Ctrl-C to stop.\n\n'
+      : `Running for ${options.durationSeconds} s (Ctrl-C stops earlier).\n\n`,
+  );
+
+  let interrupted = false;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let refreshing = false;
+  try {
+    driver.start();
+    const refresh = async (): Promise<void> => {
+      // A slow registry read must not pile refreshes up.
+      if (refreshing) return;
+      refreshing = true;
+      try {
+        live.refresh(
+          await summarizeMetrics(registry),
+          { title: `${title('running')} · ${Math.round(elapsed())} s`, links },
+          elapsed(),
+        );
+      } finally {
+        refreshing = false;
+      }
+    };
+    refreshTimer = setInterval(() => void refresh(), options.refreshMs ?? (live.interactive ? 1000 : 5000));
+    interrupted = await waitForEnd(options.durationSeconds, options.signal);
+  } finally {
+    clearInterval(refreshTimer);
+    await driver.shutdown(drainMs);
+    // Closing the proxy lets it record the calls it saw end (aborted ones included) before the last read.
+    await proxy.close();
+    await simulator.close();
+  }
+
+  const summary = await summarizeMetrics(registry);
+  const traffic = driver.stats;
+  live.finish(summary, {
+    title: `llmeter demo ${interrupted ? 'stopped' : 'finished'} after ${Math.round(elapsed())} s: ${traffic.started} calls sent, servers closed`,
+    links: [],
+  });
+  return { summary, proxyUrl: proxy.url, simulatorUrl: simulator.url, traffic, interrupted };
+}
+
+/** Resolves after `durationSeconds`, or when `signal` aborts (with true). */
+function waitForEnd(durationSeconds: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer =
+      durationSeconds === undefined
+        ? undefined
+        : setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(false);
+          }, durationSeconds * 1000);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+
+/** `llmeter simulate --help`. */
+export const SIMULATE_HELP = `Usage: llmeter simulate [options]
+
+Runs the simulated LLM upstream on its own: it speaks the OpenAI (chat, streaming, responses, embeddings,
+completions) and Anthropic (messages, streaming, cache tokens) wire formats, for tests and trials without an API
+key. Point a client (or the proxy's --upstream) at it: OPENAI_BASE_URL=http://127.0.0.1:PORT/v1.
+
+Options:
+  --host HOST          Interface to listen on (default 127.0.0.1)
+  --port PORT          Port to listen on, 0 for any free one (default 8788)
+  --profile NAME       realistic (default): seeded latencies, token counts and faults;
+                       scripted: the same fixed reply every time, or the x-simulator-reply header's
+  --seed N             Seed of the realistic profile (default 1)
+  --fault-rate RATIO   Share of realistic replies that fail, 0 to 1 (default 0.03)
+  --speed N            Make realistic latencies N times shorter (default 1)
+  -h, --help           Show this help
+
+Stops on SIGINT or SIGTERM.
+`;
+
+/** `llmeter simulate`'s settings. */
+export interface SimulateCommandLine {
+  help: boolean;
+  host: string;
+  port: number;
+  profile: 'realistic' | 'scripted';
+  seed: number;
+  faultRate: number | undefined;
+  speed: number | undefined;
+}
+
+/**
+ * Parses `llmeter simulate`'s arguments.
+ * @throws {ConfigError} on an unknown flag or a bad value.
+ */
+export function parseSimulateCommandLine(args: readonly string[]): SimulateCommandLine {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(args).values;
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const profile = values.profile ?? 'realistic';
+  if (profile !== 'realistic' && profile !== 'scripted') {
+    throw new ConfigError(`--profile must be realistic or scripted, got "${profile}"`);
+  }
+  return {
+    help: values.help === true,
+    host: values.host ?? '127.0.0.1',
+    port: numberIn('--port', values.port, 0, 65_535, true) ?? 8788,
+    profile,
+    seed: numberIn('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true) ?? 1,
+    faultRate: numberIn('--fault-rate', values['fault-rate'], 0, 1, false),
+    speed: numberIn('--speed', values.speed, Number.MIN_VALUE, Number.MAX_VALUE, false),
+  };
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      profile: { type: 'string' },
+      seed: { type: 'string' },
+      'fault-rate': { type: 'string' },
+      speed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Runs `llmeter simulate` until SIGINT or SIGTERM. Resolves with the exit status. */
+export async function runSimulateCommand(args: readonly string[]): Promise<number> {
+  const commandLine = parseSimulateCommandLine(args);
+  if (commandLine.help) {
+    process.stdout.write(SIMULATE_HELP);
+    return 0;
+  }
+  const { startSimulator } = await import('@llmeter/simulator');
+  let simulator: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    simulator = await startSimulator({
+      host: commandLine.host,
+      port: commandLine.port,
+      profile: commandLine.profile,
+      seed: commandLine.seed,
+      faultRate: commandLine.faultRate,
+      speed: commandLine.speed,
+    });
+  } catch (error) {
+    throw new ConfigError(`cannot listen on ${commandLine.host}:${commandLine.port}: ${(error as Error).message}`);
+  }
+  process.stdout.write(
+    `llmeter simulator (${commandLine.profile}) listening on ${simulator.url}\n` +
+      `  OPENAI_BASE_URL=${simulator.url}/v1  ANTHROPIC_BASE_URL=${simulator.url}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await simulator.close();
+  return 0;
+}
+
+function numberIn(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  integerOnly: boolean,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  const valid = value.trim() !== '' && Number.isFinite(number) && (!integerOnly || Number.isInteger(number));
+  if (!valid || number < min || number > max)
+    throw new ConfigError(`${name} is out of range or not a number: "${value}"`);
+  return number;
+}

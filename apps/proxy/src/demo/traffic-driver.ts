@@ -1,0 +1,344 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
+
+/** One way into llmeter: a pair of real clients (the instrumented SDK, or plain clients pointed at the proxy). */
+export interface TrafficWay {
+  name: string;
+  openai: OpenAI;
+  anthropic: Anthropic;
+}
+
+/** How a {@link TrafficDriver} sends traffic. */
+export interface TrafficDriverOptions {
+  /** Calls started per second, spread over time. */
+  rps: number;
+  /** The ways in; each call picks one at random. */
+  ways: readonly TrafficWay[];
+  /** Most calls under way at once; a call due while at the limit is skipped, not queued. Default 64. */
+  maxConcurrency?: number;
+  /** Seed of the call mix; the same seed gives the same sequence of calls. Default 1. */
+  seed?: number;
+}
+
+/** Counts of what a driver did. */
+export interface TrafficCounts {
+  started: number;
+  succeeded: number;
+  /** Calls that threw: the simulated faults (429, 5xx, hangs, cut streams) and calls aborted at the end. */
+  failed: number;
+  /** Calls due while `maxConcurrency` calls were under way. */
+  skipped: number;
+}
+
+type Scenario = (way: TrafficWay, signal: AbortSignal, random: () => number) => Promise<void>;
+
+const SHORT_PROMPTS = [
+  'Summarize the last deployment in two sentences.',
+  'What is the capital of Australia, and why is it not Sydney?',
+  'Write a haiku about latency percentiles.',
+  'Explain prompt caching to a new engineer.',
+  'List three ways to make a slow API call faster.',
+  'Translate "the invoice is overdue" into French and German.',
+];
+
+// Over 1024 tokens (the simulator counts about four characters a token), the size at which providers start
+// caching prompts; the realistic simulator then reports cached and cache-written tokens on some calls.
+const LONG_CONTEXT = `You are the support assistant of an online store. Policies follow.\n${Array.from(
+  { length: 60 },
+  (_, i) => `Policy ${i + 1}: orders can be returned within 30 days when unused and in their original packaging.`,
+).join('\n')}`;
+
+const OPENAI_CHAT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'] as const;
+// Not claude-sonnet-4-5: the Anthropic SDK prints a deprecation warning on stderr for every call naming it, which
+// would scroll the live summary away. The simulator answers claude-sonnet-4-6 too (with its default manners).
+const ANTHROPIC_MODELS = ['claude-haiku-4-5', 'claude-sonnet-4-6'] as const;
+
+/** Every model the demo's traffic names. */
+export const DEMO_MODELS: readonly string[] = [
+  ...OPENAI_CHAT_MODELS,
+  'o4-mini',
+  'text-embedding-3-small',
+  ...ANTHROPIC_MODELS,
+];
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length) % items.length] as T;
+}
+
+// The mix: weights roughly as an app that chats, streams, embeds and uses both providers would have.
+const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
+  // OpenAI chat, JSON.
+  [
+    3,
+    async (way, signal, random) => {
+      await way.openai.chat.completions.create(
+        {
+          model: pick(random, OPENAI_CHAT_MODELS),
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          max_completion_tokens: 200,
+        },
+        { signal },
+      );
+    },
+  ],
+  // OpenAI chat stream that asks for usage.
+  [
+    2,
+    async (way, signal, random) => {
+      const stream = await way.openai.chat.completions.create(
+        {
+          model: pick(random, OPENAI_CHAT_MODELS),
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          max_completion_tokens: 200,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+      for await (const _ of stream);
+    },
+  ],
+  // OpenAI chat stream that does not: the SDK and the proxy still get exact usage (they ask for it themselves).
+  [
+    1,
+    async (way, signal, random) => {
+      const stream = await way.openai.chat.completions.create(
+        {
+          model: pick(random, OPENAI_CHAT_MODELS),
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          max_completion_tokens: 200,
+          stream: true,
+        },
+        { signal },
+      );
+      for await (const _ of stream);
+    },
+  ],
+  // A reasoning model: slow first token, reasoning tokens.
+  [
+    1,
+    async (way, signal, random) => {
+      await way.openai.chat.completions.create(
+        {
+          model: 'o4-mini',
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          max_completion_tokens: 400,
+        },
+        { signal },
+      );
+    },
+  ],
+  // A long prompt: OpenAI reports part of it as cached.
+  [
+    1,
+    async (way, signal, random) => {
+      await way.openai.chat.completions.create(
+        {
+          model: pick(random, OPENAI_CHAT_MODELS),
+          messages: [
+            { role: 'system', content: LONG_CONTEXT },
+            { role: 'user', content: pick(random, SHORT_PROMPTS) },
+          ],
+          max_completion_tokens: 150,
+        },
+        { signal },
+      );
+    },
+  ],
+  // Responses API, JSON and streamed.
+  [
+    1,
+    async (way, signal, random) => {
+      await way.openai.responses.create(
+        { model: 'gpt-4.1-mini', input: pick(random, SHORT_PROMPTS), max_output_tokens: 200 },
+        { signal },
+      );
+    },
+  ],
+  [
+    1,
+    async (way, signal, random) => {
+      const stream = await way.openai.responses.create(
+        { model: 'gpt-4o-mini', input: pick(random, SHORT_PROMPTS), max_output_tokens: 200, stream: true },
+        { signal },
+      );
+      for await (const _ of stream);
+    },
+  ],
+  // Embeddings: many calls, few tokens, no output.
+  [
+    2,
+    async (way, signal, random) => {
+      await way.openai.embeddings.create(
+        { model: 'text-embedding-3-small', input: [pick(random, SHORT_PROMPTS), pick(random, SHORT_PROMPTS)] },
+        { signal },
+      );
+    },
+  ],
+  // Anthropic messages, JSON.
+  [
+    2,
+    async (way, signal, random) => {
+      await way.anthropic.messages.create(
+        {
+          model: pick(random, ANTHROPIC_MODELS),
+          max_tokens: 300,
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+        },
+        { signal },
+      );
+    },
+  ],
+  // Anthropic messages, streamed event by event.
+  [
+    2,
+    async (way, signal, random) => {
+      const stream = await way.anthropic.messages.create(
+        {
+          model: pick(random, ANTHROPIC_MODELS),
+          max_tokens: 300,
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          stream: true,
+        },
+        { signal },
+      );
+      for await (const _ of stream);
+    },
+  ],
+  // Anthropic with a cached system prompt, through the SDK's stream helper.
+  [
+    2,
+    async (way, signal, random) => {
+      const stream = way.anthropic.messages.stream(
+        {
+          model: pick(random, ANTHROPIC_MODELS),
+          max_tokens: 200,
+          system: [{ type: 'text', text: LONG_CONTEXT, cache_control: { type: 'ephemeral' } }],
+          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+        },
+        { signal },
+      );
+      await stream.finalMessage();
+    },
+  ],
+];
+
+const TOTAL_WEIGHT = SCENARIOS.reduce((sum, [weight]) => sum + weight, 0);
+const TICK_MS = 25;
+
+/**
+ * Sends a seeded mix of real client calls (OpenAI chat JSON and streams with and without usage, reasoning, cached
+ * prompts, Responses JSON and streams, embeddings; Anthropic messages JSON, streams and cached prompts) at a
+ * steady rate through several ways in, with bounded concurrency. Failed calls are expected (the simulated
+ * upstream injects faults); they are counted, never thrown.
+ */
+export class TrafficDriver {
+  private readonly random: () => number;
+  private readonly maxConcurrency: number;
+  private readonly abort = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private due = 0;
+  private readonly counts: TrafficCounts = { started: 0, succeeded: 0, failed: 0, skipped: 0 };
+
+  constructor(private readonly options: TrafficDriverOptions) {
+    if (!(options.rps > 0)) throw new RangeError(`rps must be above 0, got ${options.rps}`);
+    if (options.ways.length === 0) throw new RangeError('at least one way in is needed');
+    this.random = mulberry32(options.seed ?? 1);
+    this.maxConcurrency = options.maxConcurrency ?? 64;
+  }
+
+  /** What was sent so far. */
+  get stats(): Readonly<TrafficCounts> {
+    return { ...this.counts };
+  }
+
+  /** Calls under way. */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts sending; the first call leaves at once. */
+  start(): void {
+    if (this.timer || this.abort.signal.aborted) return;
+    this.startedAt = performance.now();
+    this.tick();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** Stops starting calls; calls under way go on. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Stops starting calls, lets the calls under way finish for up to `graceMs`, then aborts the rest (they are
+   * measured as `aborted`) and waits for them to settle.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.idle(), deadline]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await this.idle();
+  }
+
+  private async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private tick(): void {
+    const elapsedSeconds = (performance.now() - this.startedAt) / 1000;
+    // Calls due so far, counting the first one at time 0; the difference to what left is what is due now.
+    const dueNow = Math.floor(elapsedSeconds * this.options.rps) + 1;
+    while (this.due < dueNow) {
+      this.due += 1;
+      if (this.inFlight.size >= this.maxConcurrency) this.counts.skipped += 1;
+      else this.launch();
+    }
+  }
+
+  private launch(): void {
+    const way = this.options.ways[Math.floor(this.random() * this.options.ways.length)] as TrafficWay;
+    const scenario = this.pickScenario();
+    this.counts.started += 1;
+    const call = scenario(way, this.abort.signal, this.random).then(
+      () => {
+        this.counts.succeeded += 1;
+      },
+      () => {
+        // The simulated faults are the point of the demo: they are measured, nothing to report here.
+        this.counts.failed += 1;
+      },
+    );
+    this.inFlight.add(call);
+    void call.finally(() => this.inFlight.delete(call));
+  }
+
+  private pickScenario(): Scenario {
+    let roll = this.random() * TOTAL_WEIGHT;
+    for (const [weight, scenario] of SCENARIOS) {
+      roll -= weight;
+      if (roll < 0) return scenario;
+    }
+    return (SCENARIOS[0] as (typeof SCENARIOS)[number])[1];
+  }
+}
+
+/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

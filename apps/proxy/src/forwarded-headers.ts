@@ -1,0 +1,108 @@
+import type { Labels } from '@llmeter/core';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, so a proxy never forwards them. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The prefix of request headers that set llmeter labels; every such header stays with the proxy. */
+export const LABEL_HEADER_PREFIX = 'x-llmeter-label-';
+const LLMETER_PREFIX = 'x-llmeter-';
+
+/** What the proxy sends upstream, from the client's request headers. */
+export interface ForwardedRequestHeaders {
+  /** Raw header list (`[name, value, name, value…]`), the client's spelling and order kept. */
+  headers: string[];
+  /** Labels from allowed `x-llmeter-label-KEY` headers. */
+  labels: Labels | undefined;
+}
+
+/**
+ * The client's headers, minus hop-by-hop ones, `Host` (replaced by the upstream's), `Expect` (the proxy
+ * already answered it), `Content-Length` when the body is re-sent with a new length, and every `x-llmeter-*`
+ * header (read here for labels, never forwarded). Credentials pass through untouched.
+ *
+ * @param allowedLabels lower-cased header key → label name, for the label headers that are allowed.
+ * @param bodyLength the length of the body as it will be sent, when the proxy sends it from memory.
+ */
+export function forwardedRequestHeaders(
+  rawHeaders: readonly string[],
+  upstreamHost: string,
+  allowedLabels: ReadonlyMap<string, string>,
+  bodyLength: number | undefined,
+): ForwardedRequestHeaders {
+  const dropped = connectionTokens(rawHeaders);
+  const headers: string[] = ['host', upstreamHost];
+  let labels: Record<string, string> | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const value = rawHeaders[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower.startsWith(LLMETER_PREFIX)) {
+      if (lower.startsWith(LABEL_HEADER_PREFIX)) {
+        const label = allowedLabels.get(lower.slice(LABEL_HEADER_PREFIX.length));
+        if (label !== undefined && value !== '') {
+          labels ??= {};
+          labels[label] = value;
+        }
+      }
+      continue;
+    }
+    if (HOP_BY_HOP.has(lower) || lower === 'host' || lower === 'expect' || dropped?.has(lower)) continue;
+    if (lower === 'content-length' && bodyLength !== undefined) continue;
+    headers.push(name, value);
+  }
+  if (bodyLength !== undefined) headers.push('content-length', String(bodyLength));
+  return { headers, labels };
+}
+
+/**
+ * The upstream's response headers as the client gets them: everything but hop-by-hop headers (Node frames the
+ * body for the client's own connection), and `Content-Length` when the proxy changes the body.
+ */
+export function forwardedResponseHeaders(rawHeaders: readonly string[], bodyChanged: boolean): string[] {
+  const dropped = connectionTokens(rawHeaders);
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
+    if (bodyChanged && lower === 'content-length') continue;
+    headers.push(name, rawHeaders[i + 1] as string);
+  }
+  return headers;
+}
+
+/** Header names a `Connection` header lists: hop-by-hop for this message too. */
+function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() !== 'connection') continue;
+    for (const token of (rawHeaders[i + 1] as string).split(',')) {
+      const trimmed = token.trim().toLowerCase();
+      if (trimmed === '' || trimmed === 'close' || trimmed === 'keep-alive') continue;
+      tokens ??= new Set();
+      tokens.add(trimmed);
+    }
+  }
+  return tokens;
+}
+
+/** A raw header list with every `name` header replaced by one `name: value`. */
+export function withHeader(rawHeaders: readonly string[], name: string, value: string): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const key = rawHeaders[i] as string;
+    if (key.toLowerCase() !== name) headers.push(key, rawHeaders[i + 1] as string);
+  }
+  headers.push(name, value);
+  return headers;
+}

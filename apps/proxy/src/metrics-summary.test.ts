@@ -1,0 +1,185 @@
+import type { CallRecord, Usage } from '@llmeter/core';
+import { createMeter, type Meter } from '@llmeter/core';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { renderSummaryLine, renderSummaryTable } from './demo/terminal-summary.js';
+import { histogramQuantile, readMetricsSnapshot, summarizeMetrics, summarizeSnapshot } from './metrics-summary.js';
+
+// Published prices, USD per million tokens (OpenAI and Anthropic price pages).
+const GPT_4O = { input: 2.5, cachedInput: 1.25, output: 10 };
+const SONNET_4_5 = { input: 3, cacheRead: 0.3, cacheWrite: 3.75, output: 15 };
+
+function usage(fields: Partial<Usage>): Usage {
+  return { input: 0, output: 0, cachedInput: 0, cacheWrite: 0, reasoning: 0, ...fields };
+}
+
+function record(meter: Meter, fields: Partial<CallRecord> & { seconds: number; ttftSeconds?: number }): void {
+  const { seconds, ttftSeconds, ...rest } = fields;
+  meter.record({
+    provider: 'openai',
+    operation: 'chat',
+    model: 'gpt-4o',
+    stream: ttftSeconds !== undefined,
+    startedAt: 1000,
+    endedAt: 1000 + seconds * 1000,
+    firstTokenAt: ttftSeconds === undefined ? undefined : 1000 + ttftSeconds * 1000,
+    usageSource: rest.usage ? 'reported' : 'none',
+    ...rest,
+  });
+}
+
+function newMeter(): { registry: Registry; meter: Meter } {
+  const registry = new Registry();
+  return { registry, meter: createMeter({ registry, labelNames: ['team'] }) };
+}
+
+describe('histogramQuantile', () => {
+  const buckets = [
+    { le: 0.1, count: 2 },
+    { le: 0.5, count: 6 },
+    { le: 1, count: 9 },
+    { le: Number.POSITIVE_INFINITY, count: 10 },
+  ];
+
+  it('interpolates linearly inside the bucket holding the rank, from 0 for the first bucket', () => {
+    // rank 1 of 10 is in the first bucket (2 observations from 0 to 0.1): 0 + 0.1 × 1/2.
+    expect(histogramQuantile(0.1, buckets)).toBeCloseTo(0.05, 12);
+    // rank 5 is in (0.1, 0.5], which holds observations 3 to 6: 0.1 + 0.4 × (5 − 2)/4.
+    expect(histogramQuantile(0.5, buckets)).toBeCloseTo(0.4, 12);
+    // rank 8.5 is in (0.5, 1]: 0.5 + 0.5 × (8.5 − 6)/3.
+    expect(histogramQuantile(0.85, buckets)).toBeCloseTo(0.5 + 0.5 * (2.5 / 3), 12);
+  });
+
+  it('answers the highest finite bound for a rank in +Inf, NaN with no observations, ±Inf out of range', () => {
+    expect(histogramQuantile(0.95, buckets)).toBe(1);
+    expect(
+      histogramQuantile(
+        0.5,
+        buckets.map((b) => ({ ...b, count: 0 })),
+      ),
+    ).toBeNaN();
+    expect(histogramQuantile(0.5, [])).toBeNaN();
+    expect(histogramQuantile(-1, buckets)).toBe(Number.NEGATIVE_INFINITY);
+    expect(histogramQuantile(2, buckets)).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('summarizeMetrics', () => {
+  it('sums requests, errors, tokens and exact cost per model, with p95 from the buckets', async () => {
+    const { registry, meter } = newMeter();
+    // gpt-4o: 10 calls of 0.3 s and 10 of 1.0 s, each 1000 input (400 cached) and 500 output tokens.
+    for (let i = 0; i < 10; i++) {
+      record(meter, { seconds: 0.3, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
+      record(meter, { seconds: 1.0, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
+    }
+    // Two rate-limited gpt-4o calls: counted, no tokens, no cost.
+    record(meter, { seconds: 0.05, errorType: 'rate_limit' });
+    record(meter, { seconds: 0.05, errorType: 'rate_limit', labels: { team: 'search' } });
+    // claude-sonnet-4-5: 4 streams with cache reads and writes, TTFT 0.3 s, duration 2 s.
+    for (let i = 0; i < 4; i++) {
+      record(meter, {
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        seconds: 2,
+        ttftSeconds: 0.3,
+        labels: { team: 'search' },
+        usage: usage({ input: 5000, cachedInput: 3000, cacheWrite: 1000, output: 200 }),
+      });
+    }
+    // An unpriced model.
+    record(meter, { provider: 'vllm', model: 'my-finetune', seconds: 0.5, usage: usage({ input: 10, output: 20 }) });
+
+    const summary = await summarizeMetrics(registry);
+    expect(summary.models.map((m) => `${m.provider}/${m.model}`)).toEqual([
+      'openai/gpt-4o',
+      'anthropic/claude-sonnet-4-5',
+      'vllm/my-finetune',
+    ]);
+    const [gpt, claude, finetune] = summary.models;
+
+    const gptCallUsd = (600 * GPT_4O.input + 400 * GPT_4O.cachedInput + 500 * GPT_4O.output) / 1e6;
+    expect(gpt?.requests).toBe(22);
+    expect(gpt?.errors).toBe(2);
+    expect(gpt?.errorRatio).toBeCloseTo(2 / 22, 12);
+    expect(gpt?.tokens).toEqual({ input: 20_000, output: 10_000, cachedInput: 8000, cacheWrite: 0, reasoning: 0 });
+    expect(gpt?.costUsd).toBeCloseTo(20 * gptCallUsd, 12);
+    // 22 observations: 2 in (0.04, 0.08], 10 in (0.16, 0.32], 10 in (0.64, 1.28]. p95 rank 20.9 is in
+    // (0.64, 1.28], which holds observations 13 to 22: 0.64 + 0.64 × (20.9 − 12)/10.
+    expect(gpt?.latency.p95).toBeCloseTo(0.64 + 0.64 * (8.9 / 10), 12);
+    // p50 rank 11 is in (0.16, 0.32], holding observations 3 to 12: 0.16 + 0.16 × (11 − 2)/10.
+    expect(gpt?.latency.p50).toBeCloseTo(0.16 + 0.16 * (9 / 10), 12);
+    expect(gpt?.timeToFirstToken.p95).toBeNaN();
+
+    const claudeCallUsd =
+      (1000 * SONNET_4_5.input + 3000 * SONNET_4_5.cacheRead + 1000 * SONNET_4_5.cacheWrite + 200 * SONNET_4_5.output) /
+      1e6;
+    expect(claude?.requests).toBe(4);
+    expect(claude?.costUsd).toBeCloseTo(4 * claudeCallUsd, 12);
+    // All four TTFTs in (0.25, 0.5]: p95 rank 3.8 → 0.25 + 0.25 × 3.8/4.
+    expect(claude?.timeToFirstToken.p95).toBeCloseTo(0.25 + 0.25 * (3.8 / 4), 12);
+    // All four durations in (1.28, 2.56]: 1.28 + 1.28 × 3.8/4.
+    expect(claude?.latency.p95).toBeCloseTo(1.28 + 1.28 * (3.8 / 4), 12);
+
+    expect(finetune?.costUsd).toBe(0);
+    expect(finetune?.unpricedRequests).toBe(1);
+
+    expect(summary.total.requests).toBe(27);
+    expect(summary.total.errors).toBe(2);
+    expect(summary.total.costUsd).toBeCloseTo(20 * gptCallUsd + 4 * claudeCallUsd, 12);
+    expect(summary.total.tokens.input).toBe(20_000 + 20_000 + 10);
+    expect(summary.providers).toEqual(['anthropic', 'openai', 'vllm']);
+    expect(summary.labelValues).toEqual({ team: ['search'] });
+  });
+
+  it('filters by provider, model and user label', async () => {
+    const { registry, meter } = newMeter();
+    record(meter, { seconds: 0.3, labels: { team: 'a' }, usage: usage({ input: 1000, output: 100 }) });
+    record(meter, { seconds: 0.3, labels: { team: 'b' }, usage: usage({ input: 2000, output: 100 }) });
+    record(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 1, labels: { team: 'a' } });
+    const snapshot = await readMetricsSnapshot(registry);
+
+    const teamA = summarizeSnapshot(snapshot, { labels: { team: 'a' } });
+    expect(teamA.total.requests).toBe(2);
+    expect(teamA.total.tokens.input).toBe(1000);
+    expect(teamA.total.costUsd).toBeCloseTo((1000 * GPT_4O.input + 100 * GPT_4O.output) / 1e6, 12);
+    expect(summarizeSnapshot(snapshot, { provider: 'anthropic' }).models.map((m) => m.model)).toEqual([
+      'claude-sonnet-4-5',
+    ]);
+    expect(summarizeSnapshot(snapshot, { model: 'gpt-4o', labels: { team: 'b' } }).total.tokens.input).toBe(2000);
+    expect(summarizeSnapshot(snapshot, { model: 'nope' }).models).toEqual([]);
+    // Filter choices ignore the filter.
+    expect(summarizeSnapshot(snapshot, { model: 'nope' }).labelValues).toEqual({ team: ['a', 'b'] });
+  });
+
+  it('is empty for a registry without llmeter metrics', async () => {
+    const summary = await summarizeMetrics(new Registry());
+    expect(summary.models).toEqual([]);
+    expect(summary.total.requests).toBe(0);
+    expect(summary.total.latency.p95).toBeNaN();
+  });
+});
+
+describe('terminal summary', () => {
+  it('renders one aligned row per model and a total line', async () => {
+    const { registry, meter } = newMeter();
+    for (let i = 0; i < 10; i++) {
+      record(meter, { seconds: 0.3, usage: usage({ input: 1000, output: 500 }) });
+      record(meter, { seconds: 1.0, usage: usage({ input: 1000, output: 500 }) });
+    }
+    record(meter, { seconds: 0.05, errorType: 'rate_limit' });
+    record(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 2, ttftSeconds: 0.3 });
+    const summary = await summarizeMetrics(registry);
+    // p95 of gpt-4o: 21 observations, rank 19.95 in (0.64, 1.28] holding 12 to 21: 0.64 + 0.64 × 8.95/10 = 1.2128.
+    expect(renderSummaryTable(summary)).toEqual([
+      'model              provider   requests  errors  p95 latency  p95 TTFT  tokens       cost',
+      'gpt-4o             openai           21    4.8%       1.21 s         -  30,000  $0.150000',
+      'claude-sonnet-4-5  anthropic         1    0.0%       2.50 s    488 ms       0  $0.000000',
+      '─────────────────  ─────────  ────────  ──────  ───────────  ────────  ──────  ─────────',
+      'total                               22    4.5%       1.27 s    488 ms  30,000  $0.150000',
+    ]);
+    expect(renderSummaryLine(summary, 12.4)).toBe(
+      '[12 s] 22 requests, 4.5% errors, 30,000 tokens, $0.150000 total cost',
+    );
+    expect(renderSummaryTable(summary, 1)).toContain('… 1 more');
+  });
+});

@@ -1,0 +1,276 @@
+// Proxy overhead: CPU per request of the proxy process, and added time to first byte, for llmeter's proxy side
+// by side with a bare http-proxy in the same run.
+//
+//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200]
+//
+// Each proxy runs in a child process of its own (this same file, with --worker), so its process.cpuUsage()
+// counts the proxy alone; the upstream and the load generator run here. Both proxies keep upstream
+// connections alive. llmeter logs one line per call at info level (to /dev/null here).
+import { fork } from 'node:child_process';
+import { Agent, createServer, request } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    worker: { type: 'string' },
+    upstream: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+    json: { type: 'string', default: '2000' },
+    sse: { type: 'string', default: '200' },
+    chunks: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '8' },
+    // Writes a V8 CPU profile of each proxy process into this directory (for finding where the time goes).
+    'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+
+// ---- proxy child processes ---------------------------------------------------------------------------------
+
+async function runWorker(kind, upstream) {
+  let port;
+  if (kind === 'bare') {
+    const { default: httpProxy } = await import('http-proxy');
+    const proxy = httpProxy.createProxyServer({ target: upstream, agent: new Agent({ keepAlive: true }) });
+    proxy.on('error', (_error, _req, res) => {
+      res.writeHead?.(502);
+      res.end();
+    });
+    const server = createServer((req, res) => proxy.web(req, res));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = server.address().port;
+  } else {
+    const { startProxy } = await import('@llmeter/proxy');
+    const streamUsage = kind === 'llmeter-passthrough' ? 'passthrough' : 'inject';
+    const logLevel = values['log-level'];
+    const proxy = await startProxy({ port: 0, upstreams: { openai: upstream }, streamUsage, logLevel });
+    port = proxy.port;
+  }
+  process.on('message', (message) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpu: user + system, rss: process.memoryUsage().rss });
+    }
+  });
+  // A worker never outlives the benchmark.
+  process.on('disconnect', () => process.exit(0));
+  process.send({ port });
+}
+
+function startWorker(kind, upstream) {
+  const profile = values['cpu-prof'];
+  const args = ['--worker', kind, '--upstream', upstream, '--log-level', values['log-level']];
+  const child = fork(new URL(import.meta.url), args, {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${kind}.cpuprofile`] : [],
+  });
+  return new Promise((resolve) => {
+    child.once('message', ({ port }) => {
+      const cpu = () =>
+        new Promise((done) => {
+          child.once('message', (reply) => done(reply));
+          child.send('cpu');
+        });
+      // SIGTERM lets a profiled worker write its profile; a worker also exits when the benchmark disconnects.
+      resolve({ url: `http://127.0.0.1:${port}`, cpu, stop: () => child.disconnect() });
+    });
+  });
+}
+
+// ---- the upstream ------------------------------------------------------------------------------------------
+
+function chunk(content, usage) {
+  const body = {
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model: 'gpt-4o-2024-08-06',
+    system_fingerprint: 'fp_bench',
+    choices: usage ? [] : [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+  };
+  if (usage !== undefined) body.usage = usage;
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+function startUpstream(chunks) {
+  const usage = { prompt_tokens: 12, completion_tokens: chunks, total_tokens: 12 + chunks };
+  const json = JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1700000000,
+    model: 'gpt-4o-2024-08-06',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there!' }, finish_reason: 'stop' }],
+    usage: { ...usage, completion_tokens: 4, total_tokens: 16 },
+  });
+  const server = createServer((req, res) => {
+    const parts = [];
+    req.on('data', (part) => parts.push(part));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(parts).toString());
+      if (!body.stream) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.end(json);
+        return;
+      }
+      const withUsage = body.stream_options?.include_usage === true;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      // One chunk per event-loop turn, so that each is its own write, as a model's tokens are.
+      const next = () => {
+        if (res.destroyed) return;
+        if (sent < chunks) {
+          const text = chunk(` tok${sent}`, withUsage ? null : undefined);
+          sent++;
+          res.write(text);
+          setImmediate(next);
+          return;
+        }
+        if (withUsage) res.write(chunk('', usage));
+        res.end('data: [DONE]\n\n');
+      };
+      next();
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// ---- load --------------------------------------------------------------------------------------------------
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function call(base, body) {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let firstByte;
+    const req = request(
+      `${base}/v1/chat/completions`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          authorization: 'Bearer sk-bench',
+        },
+      },
+      (res) => {
+        res.on('data', () => {
+          firstByte ??= performance.now() - started;
+        });
+        res.on('end', () => resolve(firstByte ?? performance.now() - started));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function load(base, body, count, concurrency) {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      next++;
+      await call(base, body);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+async function cpuPerRequest(worker, body, count, concurrency, rounds) {
+  await load(worker.url, body, Math.min(count, 200), concurrency); // warm-up (JIT, pooled connections, prices)
+  const samples = [];
+  for (let round = 0; round < rounds; round++) {
+    const before = await worker.cpu();
+    await load(worker.url, body, count, concurrency);
+    const after = await worker.cpu();
+    samples.push((after.cpu - before.cpu) / count);
+  }
+  return median(samples);
+}
+
+async function main() {
+  const rounds = Number(values.rounds);
+  const jsonCount = Number(values.json);
+  const sseCount = Number(values.sse);
+  const chunks = Number(values.chunks);
+  const concurrency = Number(values.concurrency);
+  const upstream = await startUpstream(chunks);
+  const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+  const workers = {
+    bare: await startWorker('bare', upstreamUrl),
+    llmeter: await startWorker('llmeter', upstreamUrl),
+    'llmeter-passthrough': await startWorker('llmeter-passthrough', upstreamUrl),
+  };
+  const messages = [{ role: 'user', content: 'Say hello' }];
+  const jsonBody = { model: 'gpt-4o', messages };
+  const sseAsked = { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } };
+  const sseInject = { model: 'gpt-4o', messages, stream: true };
+
+  const rows = [];
+  const measure = async (name, body, count, kinds) => {
+    if (values.only && !name.toLowerCase().includes(values.only.toLowerCase())) return;
+    const row = { case: name };
+    for (const kind of kinds) row[kind] = await cpuPerRequest(workers[kind], body, count, concurrency, rounds);
+    rows.push(row);
+  };
+  await measure('JSON chat', jsonBody, jsonCount, ['bare', 'llmeter']);
+  await measure(`SSE ${chunks} chunks, client asked usage`, sseAsked, sseCount, ['bare', 'llmeter']);
+  await measure(`SSE ${chunks} chunks, usage injected`, sseInject, sseCount, ['bare', 'llmeter']);
+  await measure(`SSE ${chunks} chunks, --stream-usage passthrough`, sseInject, sseCount, [
+    'bare',
+    'llmeter-passthrough',
+  ]);
+
+  console.log(`CPU of the proxy process per request, µs (median of ${rounds} rounds, concurrency ${concurrency})`);
+  console.log('case'.padEnd(48), 'bare http-proxy'.padStart(16), 'llmeter'.padStart(10), 'ratio'.padStart(7));
+  for (const row of rows) {
+    const mine = row.llmeter ?? row['llmeter-passthrough'];
+    console.log(
+      row.case.padEnd(48),
+      row.bare.toFixed(0).padStart(16),
+      mine.toFixed(0).padStart(10),
+      `${(mine / row.bare).toFixed(2)}×`.padStart(7),
+    );
+  }
+
+  if (values.only) {
+    for (const worker of Object.values(workers)) worker.stop();
+    agent.destroy();
+    upstream.close();
+    return;
+  }
+  // Added time to first byte of a stream: one request at a time, direct vs through each proxy.
+  const ttfb = {};
+  for (const [name, base] of [
+    ['direct', upstreamUrl],
+    ['bare', workers.bare.url],
+    ['llmeter', workers.llmeter.url],
+  ]) {
+    const samples = [];
+    for (let i = 0; i < 200; i++) samples.push(await call(base, sseAsked));
+    ttfb[name] = median(samples.slice(20));
+  }
+  console.log('\nTime to first byte of a stream, ms (median of 180 sequential requests)');
+  console.log(
+    `direct ${ttfb.direct.toFixed(3)}   bare http-proxy ${ttfb.bare.toFixed(3)} (+${(ttfb.bare - ttfb.direct).toFixed(3)})` +
+      `   llmeter ${ttfb.llmeter.toFixed(3)} (+${(ttfb.llmeter - ttfb.direct).toFixed(3)})`,
+  );
+  const rss = async (worker) => `${((await worker.cpu()).rss / 1048576).toFixed(0)} MB`;
+  console.log(`\nRSS after the run: bare http-proxy ${await rss(workers.bare)}, llmeter ${await rss(workers.llmeter)}`);
+
+  for (const worker of Object.values(workers)) worker.stop();
+  agent.destroy();
+  upstream.close();
+}
+
+if (values.worker) await runWorker(values.worker, values.upstream);
+else await main();

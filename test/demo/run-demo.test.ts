@@ -1,0 +1,93 @@
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../../apps/proxy/src/demo/run-demo.js';
+import { DEMO_MODELS } from '../../apps/proxy/src/demo/traffic-driver.js';
+
+/** A stream that keeps what is written, as a pipe would get it (not a TTY). */
+function textSink(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      text += chunk.toString();
+      callback();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+/** Whether a port of 127.0.0.1 can be listened on again (its server is closed). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+describe('runDemo', () => {
+  it('drives traffic both ways in, prints the summary with models and a total cost, then stops cleanly', async () => {
+    const sink = textSink();
+    const result = await runDemo({
+      durationSeconds: 3,
+      rps: 10,
+      port: 0,
+      seed: 7,
+      speed: 10,
+      output: sink.stream,
+      refreshMs: 1000,
+      drainMs: 1000,
+    });
+    const text = sink.text();
+    const proxyPort = Number(new URL(result.proxyUrl).port);
+    const simulatorPort = Number(new URL(result.simulatorUrl).port);
+
+    expect(text).toContain(`metrics: ${result.proxyUrl}/metrics`);
+    expect(text).toContain(`dashboard: ${result.proxyUrl}/dashboard`);
+    // Periodic plain lines (not a TTY: no cursor movement).
+    expect(text).toMatch(/^\[\d+ s\] \d+ requests, [\d.]+% errors/m);
+    expect(text).not.toContain('\u001b[');
+    expect(text).toContain('llmeter demo finished after 3 s');
+
+    const finalTable = text.slice(text.lastIndexOf('llmeter demo finished'));
+    expect(finalTable).toMatch(/^model +provider +requests +errors +p95 latency +p95 TTFT +tokens +cost$/m);
+    const modelRows = result.summary.models.map((model) => model.model);
+    expect(modelRows.length).toBeGreaterThanOrEqual(3);
+    for (const model of modelRows) {
+      expect(DEMO_MODELS).toContain(model);
+      expect(finalTable).toMatch(new RegExp(`^${model.replace(/[.]/g, '\\.')} `, 'm'));
+    }
+    const totalLine = /^total +[\d,]+ +[\d.]+% .*\$(\d+\.\d+)$/m.exec(finalTable);
+    expect(totalLine).not.toBeNull();
+    expect(Number(totalLine?.[1])).toBeGreaterThan(0);
+    expect(result.summary.total.costUsd).toBeGreaterThan(0);
+
+    // Both ways in were used and measured on the one registry.
+    expect(result.traffic.started).toBeGreaterThanOrEqual(20);
+    expect(result.summary.total.requests).toBeGreaterThanOrEqual(result.traffic.succeeded);
+    expect(result.interrupted).toBe(false);
+    // Everything stopped: nothing in flight, both servers closed.
+    expect(result.summary.total.inFlight).toBe(0);
+    expect(await portIsFree(proxyPort)).toBe(true);
+    expect(await portIsFree(simulatorPort)).toBe(true);
+  });
+
+  it('stops early when its signal aborts, like Ctrl-C', async () => {
+    const sink = textSink();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 800);
+    const started = performance.now();
+    const result = await runDemo({
+      rps: 5,
+      port: 0,
+      speed: 10,
+      output: sink.stream,
+      signal: stop.signal,
+      drainMs: 500,
+    });
+    expect(result.interrupted).toBe(true);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(sink.text()).toContain('llmeter demo stopped after');
+    expect(await portIsFree(Number(new URL(result.proxyUrl).port))).toBe(true);
+  });
+});

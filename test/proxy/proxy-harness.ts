@@ -1,0 +1,74 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { type RunningProxy, type StartProxyOptions, startProxy } from '@llmeter/proxy';
+import { type Simulator, startSimulator } from '@llmeter/simulator';
+import OpenAI from 'openai';
+import { Registry } from 'prom-client';
+import { sampleSum } from '../support/prometheus-text.js';
+
+/** A simulator as the `openai` and `anthropic` upstreams, and a proxy in front of it, on its own registry. */
+export interface ProxyHarness {
+  simulator: Simulator;
+  proxy: RunningProxy;
+  registry: Registry;
+  /** An OpenAI client whose base URL is the proxy; no retries, so every call is counted once. */
+  openai(options?: { apiKey?: string }): OpenAI;
+  /** An Anthropic client whose base URL is the proxy's `/anthropic` route. */
+  anthropic(): Anthropic;
+  /** `/metrics` fetched over HTTP from the proxy. */
+  metrics(): Promise<string>;
+  /** The sum of a metric's samples matching `labels`, from a fresh `/metrics`. */
+  sum(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a simulator and a proxy routing `openai` (default) and `anthropic` to it, then `extraUpstreams`.
+ */
+export async function startHarness(
+  options: StartProxyOptions = {},
+  extraUpstreams: Record<string, string> = {},
+): Promise<ProxyHarness> {
+  const simulator = await startSimulator();
+  const registry = new Registry();
+  const proxy = await startProxy({
+    port: 0,
+    logLevel: 'silent',
+    registry,
+    ...options,
+    upstreams: { openai: simulator.url, anthropic: simulator.url, ...extraUpstreams },
+  });
+  const metrics = async (): Promise<string> => {
+    const token = proxy.config.metricsToken;
+    const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    const response = await fetch(`${proxy.url}/metrics`, { headers });
+    if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+    return response.text();
+  };
+  return {
+    simulator,
+    proxy,
+    registry,
+    openai: (clientOptions = {}) =>
+      new OpenAI({ apiKey: clientOptions.apiKey ?? 'sk-test-key', baseURL: `${proxy.url}/v1`, maxRetries: 0 }),
+    anthropic: () => new Anthropic({ apiKey: 'sk-ant-test-key', baseURL: `${proxy.url}/anthropic`, maxRetries: 0 }),
+    metrics,
+    sum: async (name, labels = {}) => sampleSum(await metrics(), name, labels),
+    close: async () => {
+      await proxy.close();
+      await simulator.close();
+    },
+  };
+}
+
+/**
+ * Waits until every call the proxy took is recorded (none in flight): a client can see the end of its
+ * response a moment before the proxy records it.
+ */
+export async function settled(harness: ProxyHarness, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await harness.sum('llm_requests_in_flight')) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('calls still in flight');
+}
