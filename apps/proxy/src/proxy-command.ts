@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { nonEmpty, numberOption, onStopSignals, PORT } from './command-line.js';
 import {
   ConfigError,
   DEFAULT_HOST,
@@ -96,12 +97,12 @@ export function parseProxyCommandLine(args: readonly string[], env: NodeJS.Proce
     configPath: values.config ?? nonEmpty(env.LLMETER_CONFIG),
     env: {
       host: nonEmpty(env.LLMETER_HOST),
-      port: numberValue('LLMETER_PORT', nonEmpty(env.LLMETER_PORT)),
+      port: numberOption('LLMETER_PORT', nonEmpty(env.LLMETER_PORT), PORT),
       metricsToken: nonEmpty(env.LLMETER_METRICS_TOKEN),
     },
     flags: {
       host: values.host,
-      port: numberValue('--port', values.port),
+      port: numberOption('--port', values.port, PORT),
       upstreams: values.upstream === undefined ? undefined : parseUpstreamPairs(values.upstream),
       labelHeaders: values['label-header'],
       metricsToken: values['metrics-token'],
@@ -147,23 +148,19 @@ export async function runProxyCommand(args: readonly string[]): Promise<number> 
     processMetrics: true,
   });
   return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
+    onStopSignals((signal, count) => {
+      if (count > 1) {
         // A second signal: the operator does not want to wait.
         proxy.logger.warn({ signal }, 'second signal, exiting now');
         resolve(1);
         return;
       }
-      stopping = true;
       proxy.logger.info({ signal }, 'shutting down');
       proxy.close().then(
         () => resolve(0),
         () => resolve(1),
       );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    });
   });
 }
 
@@ -174,16 +171,4 @@ function mergeLayers(...layers: ProxyConfigInput[]): ProxyConfigInput {
     for (const [key, value] of Object.entries(layer)) if (value !== undefined) merged[key] = value;
   }
   return merged as ProxyConfigInput;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function numberValue(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isInteger(number))
-    throw new ConfigError(`${name} must be an integer, got "${value}"`);
-  return number;
 }

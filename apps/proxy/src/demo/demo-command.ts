@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { numberOption, onStopSignals, PORT, POSITIVE } from '../command-line.js';
 import { ConfigError } from '../config.js';
 
 /** `llmeter demo --help`. */
@@ -44,11 +45,11 @@ export function parseDemoCommandLine(args: readonly string[]): DemoCommandLine {
   }
   return {
     help: values.help === true,
-    durationSeconds: positive('--duration', values.duration),
-    rps: positive('--rps', values.rps) ?? 5,
-    port: port(values.port) ?? 8787,
-    seed: integer('--seed', values.seed) ?? 1,
-    speed: positive('--speed', values.speed) ?? 1,
+    durationSeconds: numberOption('--duration', values.duration, POSITIVE),
+    rps: numberOption('--rps', values.rps, POSITIVE) ?? 5,
+    port: numberOption('--port', values.port, PORT) ?? 8787,
+    seed: numberOption('--seed', values.seed, { integer: true }) ?? 1,
+    speed: numberOption('--speed', values.speed, POSITIVE) ?? 1,
   };
 }
 
@@ -81,14 +82,11 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
   // Loaded here, not at the top: the SDK clients are only needed by the demo, not by every `llmeter` command.
   const { runDemo } = await import('./run-demo.js');
   const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    signals += 1;
-    if (signals === 1) stop.abort();
+  // The first signal stops the demo cleanly; a second one exits at once.
+  const removeHandlers = onStopSignals((_signal, count) => {
+    if (count === 1) stop.abort();
     else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   try {
     await runDemo({
       durationSeconds: commandLine.durationSeconds,
@@ -100,32 +98,6 @@ export async function runDemoCommand(args: readonly string[]): Promise<number> {
     });
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeHandlers();
   }
-}
-
-function positive(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
-    throw new ConfigError(`${name} must be a number above 0, got "${value}"`);
-  }
-  return number;
-}
-
-function integer(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isInteger(number))
-    throw new ConfigError(`${name} must be an integer, got "${value}"`);
-  return number;
-}
-
-function port(value: string | undefined): number | undefined {
-  const number = integer('--port', value);
-  if (number !== undefined && (number < 0 || number > 65_535)) {
-    throw new ConfigError(`--port must be between 0 and 65535, got "${value}"`);
-  }
-  return number;
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { numberOption, onStopSignals, PORT, POSITIVE } from '../command-line.js';
 import { ConfigError } from '../config.js';
 
 /** `llmeter simulate --help`. */
@@ -50,11 +51,11 @@ export function parseSimulateCommandLine(args: readonly string[]): SimulateComma
   return {
     help: values.help === true,
     host: values.host ?? '127.0.0.1',
-    port: numberIn('--port', values.port, 0, 65_535, true) ?? 8788,
+    port: numberOption('--port', values.port, PORT) ?? 8788,
     profile,
-    seed: numberIn('--seed', values.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true) ?? 1,
-    faultRate: numberIn('--fault-rate', values['fault-rate'], 0, 1, false),
-    speed: numberIn('--speed', values.speed, Number.MIN_VALUE, Number.MAX_VALUE, false),
+    seed: numberOption('--seed', values.seed, { integer: true }) ?? 1,
+    faultRate: numberOption('--fault-rate', values['fault-rate'], { min: 0, max: 1 }),
+    speed: numberOption('--speed', values.speed, POSITIVE),
   };
 }
 
@@ -101,29 +102,11 @@ export async function runSimulateCommand(args: readonly string[]): Promise<numbe
       `  OPENAI_BASE_URL=${simulator.url}/v1  ANTHROPIC_BASE_URL=${simulator.url}\n`,
   );
   await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+    const removeHandlers = onStopSignals(() => {
+      removeHandlers();
       resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
   });
   await simulator.close();
   return 0;
-}
-
-function numberIn(
-  name: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-  integerOnly: boolean,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  const valid = value.trim() !== '' && Number.isFinite(number) && (!integerOnly || Number.isInteger(number));
-  if (!valid || number < min || number > max)
-    throw new ConfigError(`${name} is out of range or not a number: "${value}"`);
-  return number;
 }
