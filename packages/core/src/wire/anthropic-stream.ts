@@ -1,6 +1,6 @@
 import type { Usage } from '../record.js';
 import { type AnthropicCounts, anthropicCounts, anthropicUsage } from './anthropic-usage.js';
-import { isRecord, stringField } from './json-shape.js';
+import { isRecord, parseEventData, stringField } from './json-shape.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
@@ -31,14 +31,7 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
   #failed = false;
 
   pushRaw(data: string, eventName?: string): StreamEventKind {
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(data);
-    } catch {
-      // Bad JSON carries nothing we can read, but an `event: error` is still an error.
-      decoded = undefined;
-    }
-    return this.push(decoded, eventName);
+    return this.push(parseEventData(data), eventName);
   }
 
   push(data: unknown, eventName?: string): StreamEventKind {

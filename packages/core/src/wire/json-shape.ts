@@ -13,3 +13,15 @@ export function stringField(value: unknown, name: string): string | undefined {
   const found = field(value, name);
   return typeof found === 'string' && found !== '' ? found : undefined;
 }
+
+/**
+ * The JSON value of an SSE event's data, or `undefined` when it is not JSON: bad JSON carries nothing to read,
+ * but the event around it (an `event: error`, say) still counts.
+ */
+export function parseEventData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Operation, Usage } from '../record.js';
-import { isRecord, stringField } from './json-shape.js';
+import { isRecord, parseEventData, stringField } from './json-shape.js';
 import { openAiUsage } from './openai-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
@@ -63,14 +63,7 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
       this.#finished = true;
       return 'other';
     }
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(data);
-    } catch {
-      // Bad JSON carries nothing we can read, but an `event: error` is still an error.
-      decoded = undefined;
-    }
-    return this.push(decoded, eventName);
+    return this.push(parseEventData(data), eventName);
   }
 
   push(data: unknown, eventName?: string): StreamEventKind {
