@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMeter, InvalidPriceError, type Meter, MeterConfigError } from '@llmeter/core';
+import { createMeter, InvalidPriceError, type Meter, MeterConfigError, preloadTokenizers } from '@llmeter/core';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type ProxyConfig, type ProxyConfigInput, resolveConfig } from './config.js';
@@ -107,6 +107,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     else socket.destroy();
   });
 
+  // In passthrough mode every stream is counted locally: build the tokenizers now, not during traffic.
+  if (config.streamUsage === 'passthrough') preloadTokenizers(['gpt-4o', 'gpt-4']);
   await listen(server, config.port, config.host);
   history?.start();
   const { port } = server.address() as AddressInfo;

@@ -6,7 +6,13 @@ export {
   OVERFLOW_LABEL_VALUE,
 } from './cardinality-guard.js';
 export { errorTypeFromError, errorTypeFromStatus } from './error-type.js';
-export { countTokens, type EncodingName, encodingForModel, estimateUsage } from './estimation/index.js';
+export {
+  countTokens,
+  type EncodingName,
+  encodingForModel,
+  estimateUsage,
+  preloadTokenizers,
+} from './estimation/index.js';
 export {
   type CallOutcome,
   type CallStart,

@@ -109,7 +109,8 @@ export class StreamMeasurement {
       throw error;
     };
     const iterator: AsyncIterator<unknown> & AsyncIterable<unknown> = {
-      next: (...args: [] | [unknown]) => inner.next(...args).then(onResult, onFailure),
+      // An SDK stream ignores what `next` is given, so passing `undefined` on is the same as passing nothing.
+      next: (value?: unknown) => inner.next(value).then(onResult, onFailure),
       return: (value?: unknown) => {
         this.end('aborted');
         return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value });

@@ -1,2 +1,2 @@
 export { type EncodingName, encodingForModel } from './encoding-for-model.js';
-export { countTokens, estimateUsage } from './token-count.js';
+export { countTokens, estimateUsage, preloadTokenizers } from './token-count.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encoderFor, loadedEncodings } from './encoders.js';
-import { countTokens, estimateUsage } from './token-count.js';
+import { countTokens, estimateUsage, preloadTokenizers } from './token-count.js';
 
 describe('countTokens', () => {
   it('loads nothing until a count is needed', () => {
@@ -83,5 +83,10 @@ describe('estimateUsage', () => {
     // One 64k-character run: as one piece BPE takes over a second; in segments, milliseconds.
     expect(countTokens('x'.repeat(65536), 'gpt-4o')).toBe(8192);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('preloads the encoders of the models it is given', () => {
+    preloadTokenizers(['gpt-4', 'gpt-4o']);
+    expect(loadedEncodings()).toEqual(expect.arrayContaining(['cl100k_base', 'o200k_base']));
   });
 });
