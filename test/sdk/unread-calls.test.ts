@@ -1,0 +1,55 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { instrument } from '@llmeter/sdk';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { eventually, metricsText, newRegistry, useSimulator, value } from './harness.js';
+
+// A real collection, so that what the caller dropped is really gone and its finalizers run.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const messages = [{ role: 'user' as const, content: 'Say hello' }];
+
+/** Collects until `check` passes: finalizers run after a collection, on a later turn of the event loop. */
+async function collectUntil(check: () => Promise<boolean>): Promise<void> {
+  await eventually(async () => {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    return check();
+  }, 5000);
+}
+
+describe('calls the caller drops are still recorded once', () => {
+  const env = useSimulator();
+
+  it('a stream never read is recorded as aborted once it is garbage-collected, in flight back to 0', async () => {
+    const registry = newRegistry();
+    const openai = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 }), {
+      registry,
+    });
+    // Created, awaited for its headers, then dropped without reading a chunk.
+    await (async () => {
+      await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
+    })();
+    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
+    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    const text = await metricsText(registry);
+    expect(value(text, 'requests_total', { status: 'error' })).toBe(1);
+    expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);
+    expect(value(text, 'requests_total', { status: 'ok' })).toBe(0);
+  });
+
+  it('a response never awaited is recorded once it is garbage-collected, without tokens', async () => {
+    const registry = newRegistry();
+    const openai = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 }), {
+      registry,
+    });
+    // The SDK sends the request at once; the caller never looks at the answer.
+    void openai.chat.completions.create({ model: 'gpt-4o', messages });
+    await eventually(async () => env.sim.requests.length === 1);
+    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    const text = await metricsText(registry);
+    expect(value(text, 'requests_total', { status: 'ok' })).toBe(1);
+    expect(value(text, 'tokens_total')).toBe(0);
+  });
+});
