@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,11 @@ import { type Simulator, startSimulator } from '@llmeter/simulator';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
 
-// The contract is the built bin (`npm test` builds before vitest runs), as `npx llmeter` runs it.
-const CLI = resolve(import.meta.dirname, '../../apps/proxy/dist/cli.js');
+// The contract is the bin as npm links it (`npx llmeter`), running the build (`npm test` builds before vitest).
+const ROOT = resolve(import.meta.dirname, '../..');
+const LINKED = join(ROOT, 'node_modules/.bin/llmeter');
+const CLI = realpathSync(LINKED);
+const BUILT = join(ROOT, 'apps/proxy/dist/cli.js');
 
 interface Exited {
   code: number | null;
@@ -85,7 +88,7 @@ function freePort(): Promise<number> {
 let simulator: Simulator;
 let dir: string;
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run "npm run build" first`);
   simulator = await startSimulator();
   dir = await mkdtemp(join(tmpdir(), 'llmeter-cli-'));
 });
@@ -96,6 +99,11 @@ afterAll(async () => {
 });
 
 describe('llmeter (built bin)', () => {
+  test('npm links the bin at install time, to a committed, executable entry point', () => {
+    expect(CLI).toBe(join(ROOT, 'apps/proxy/bin/llmeter.js'));
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
+  });
+
   test('--help documents every flag and environment variable', async () => {
     const result = await run(['proxy', '--help']);
     expect(result.code).toBe(0);

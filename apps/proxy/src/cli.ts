@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { ConfigError } from './config.js';
 import { runDemoCommand } from './demo/demo-command.js';
 import { runSimulateCommand } from './demo/simulate-command.js';
