@@ -104,6 +104,16 @@ describe('llmeter (built bin)', () => {
     expect(statSync(CLI).mode & 0o111).not.toBe(0);
   });
 
+  test('demo, the README main command, runs, prints the cost per model, and stops by itself', async () => {
+    const port = await freePort();
+    const result = await run(['demo', '--duration', '2', '--rps', '10', '--speed', '10', '--port', String(port)]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`http://127.0.0.1:${port}/dashboard`);
+    const total = /^total\s+(\d+)\s.*\$(\d+\.\d+)\s*$/m.exec(result.stdout);
+    expect(Number(total?.[1])).toBeGreaterThan(0);
+    expect(Number(total?.[2])).toBeGreaterThan(0);
+  }, 30_000);
+
   test('--help documents every flag and environment variable', async () => {
     const result = await run(['proxy', '--help']);
     expect(result.code).toBe(0);
