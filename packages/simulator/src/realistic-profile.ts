@@ -82,6 +82,14 @@ const MODELS: Record<string, ModelTraits> = {
     msPerToken: 16,
     outputTokensMedian: 220,
   },
+  // The Anthropic SDK warns on every call naming claude-sonnet-4-5 (deprecated); the demo uses this one.
+  'claude-sonnet-4-6': {
+    snapshot: 'claude-sonnet-4-6',
+    provider: 'anthropic',
+    ttftMedianMs: 900,
+    msPerToken: 16,
+    outputTokensMedian: 220,
+  },
   'claude-haiku-4-5': {
     snapshot: 'claude-haiku-4-5-20251001',
     provider: 'anthropic',

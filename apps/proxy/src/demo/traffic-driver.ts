@@ -50,7 +50,7 @@ const LONG_CONTEXT = `You are the support assistant of an online store. Policies
 
 const OPENAI_CHAT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'] as const;
 // Not claude-sonnet-4-5: the Anthropic SDK prints a deprecation warning on stderr for every call naming it, which
-// would scroll the live summary away. The simulator answers claude-sonnet-4-6 too (with its default manners).
+// would scroll the live summary away.
 const ANTHROPIC_MODELS = ['claude-haiku-4-5', 'claude-sonnet-4-6'] as const;
 
 /** Every model the demo's traffic names. */
