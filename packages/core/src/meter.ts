@@ -301,6 +301,16 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
         for (const one of series.values()) fill(this, one);
       },
     });
+  // One sample per series with the common labels, present once the series has counted a call of its kind.
+  const seriesCounter = (
+    name: string,
+    help: string,
+    calls: (series: Series) => number,
+    value: (series: Series) => number = calls,
+  ) =>
+    counter(name, help, common, (c, one) => {
+      if (calls(one) > 0) c.inc(one.labels, value(one));
+    });
   const made: MeterMetrics = {
     labelNames,
     guard: new CardinalityGuard(options.limits),
@@ -355,29 +365,21 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
         });
       },
     ),
-    counter(
+    seriesCounter(
       'cost_usd_total',
       'Cost of LLM calls in US dollars, from the provider-reported (or estimated) tokens and known prices.',
-      common,
-      (c, one) => {
-        if (one.priced > 0) c.inc(one.labels, one.cost);
-      },
+      (one) => one.priced,
+      (one) => one.cost,
     ),
-    counter(
+    seriesCounter(
       'unpriced_requests_total',
       'LLM calls whose model has no known price (tokens counted, cost not guessed).',
-      common,
-      (c, one) => {
-        if (one.unpriced > 0) c.inc(one.labels, one.unpriced);
-      },
+      (one) => one.unpriced,
     ),
-    counter(
+    seriesCounter(
       'usage_estimated_total',
       'LLM calls whose tokens were counted locally because the provider reported no usage.',
-      common,
-      (c, one) => {
-        if (one.estimated > 0) c.inc(one.labels, one.estimated);
-      },
+      (one) => one.estimated,
     ),
     new Gauge({
       name: `${prefix}requests_in_flight`,
