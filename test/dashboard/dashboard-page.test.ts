@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import Anthropic from '@anthropic-ai/sdk';
 import { createMeter } from '@llmeter/core';
+import { isDashboardRoute } from '@llmeter/dashboard';
 import { type RunningProxy, startProxy } from '@llmeter/proxy';
 import { type Simulator, startSimulator } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import type { Browser, Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDashboardRoute } from '../../apps/proxy/src/dashboard/dashboard-routes.js';
-import { CHART_PANELS } from '../../apps/proxy/src/dashboard/page-html.js';
+import { CHART_PANELS } from '../../packages/dashboard/src/page-html.js';
 import { launchChromium } from '../support/chromium.js';
 
 // Published prices, USD per million tokens (OpenAI and Anthropic price pages).

@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../apps/proxy/src/demo/run-demo.js';
-import { DEMO_MODELS } from '../../apps/proxy/src/demo/traffic-driver.js';
+import { runDemo } from '../../apps/cli/src/demo/run-demo.js';
+import { DEMO_MODELS } from '../../apps/cli/src/demo/traffic-driver.js';
 
 /** A stream that keeps what is written, as a pipe would get it (not a TTY). */
 function textSink(): { stream: Writable; text: () => string } {

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import Anthropic from '@anthropic-ai/sdk';
-import { type DemoResult, runDemo } from '@llmeter/proxy';
 import { type ScriptedReply, SIMULATOR_REPLY_HEADER } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../apps/proxy/src/demo/traffic-driver.js';
+import { type DemoResult, runDemo } from '../../apps/cli/src/demo/run-demo.js';
+import { DEMO_MODELS } from '../../apps/cli/src/demo/traffic-driver.js';
 import {
   dashboardExprs,
   freeLoopbackPort,

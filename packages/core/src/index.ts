@@ -30,6 +30,27 @@ export {
   type PriceBookOptions,
   type PriceOverrides,
 } from './pricing/index.js';
+export {
+  BucketSum,
+  type HistogramBucket,
+  type HistogramValue,
+  histogramQuantile,
+  type LabelFilter,
+  type MetricsSnapshot,
+  type MetricsSummary,
+  type ModelSummary,
+  matchesFilter,
+  type Quantiles,
+  quantilesOf,
+  readMetricsSnapshot,
+  type SeriesLabels,
+  type SeriesValue,
+  seriesKey,
+  summarizeMetrics,
+  summarizeSnapshot,
+  type TokenCounts,
+  userLabels,
+} from './read-back/metrics-summary.js';
 export type { CallRecord, ErrorType, Labels, Operation, Usage, UsageSource } from './record.js';
 export { ERROR_TYPES, emptyUsage, OPERATIONS, TOKEN_TYPES } from './record.js';
 export { type StreamEnd, type StreamEnding, streamOutcome } from './stream-outcome.js';

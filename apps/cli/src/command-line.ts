@@ -1,4 +1,4 @@
-import { ConfigError } from './config.js';
+import { ConfigError } from '@llmeter/proxy/config';
 
 /** What a numeric option must be. */
 export interface NumberRule {

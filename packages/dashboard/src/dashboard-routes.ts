@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { type LabelFilter, type ModelSummary, readMetricsSnapshot, summarizeSnapshot } from '@llmeter/core';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { type LabelFilter, type ModelSummary, readMetricsSnapshot, summarizeSnapshot } from '../metrics-summary.js';
 import type { HistoryView, MetricsHistory } from './metrics-history.js';
 import { dashboardHtml } from './page-html.js';
 import { DASHBOARD_SCRIPT } from './page-script.js';

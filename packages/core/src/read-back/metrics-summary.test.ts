@@ -1,8 +1,6 @@
-import type { CallRecord, Usage } from '@llmeter/core';
-import { createMeter, type Meter } from '@llmeter/core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { renderSummaryLine, renderSummaryTable } from './demo/terminal-summary.js';
+import { type CallRecord, createMeter, type Meter, type Usage } from '../index.js';
 import { histogramQuantile, readMetricsSnapshot, summarizeMetrics, summarizeSnapshot } from './metrics-summary.js';
 
 // Published prices, USD per million tokens (OpenAI and Anthropic price pages).
@@ -156,30 +154,5 @@ describe('summarizeMetrics', () => {
     expect(summary.models).toEqual([]);
     expect(summary.total.requests).toBe(0);
     expect(summary.total.latency.p95).toBeNaN();
-  });
-});
-
-describe('terminal summary', () => {
-  it('renders one aligned row per model and a total line', async () => {
-    const { registry, meter } = newMeter();
-    for (let i = 0; i < 10; i++) {
-      record(meter, { seconds: 0.3, usage: usage({ input: 1000, output: 500 }) });
-      record(meter, { seconds: 1.0, usage: usage({ input: 1000, output: 500 }) });
-    }
-    record(meter, { seconds: 0.05, errorType: 'rate_limit' });
-    record(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 2, ttftSeconds: 0.3 });
-    const summary = await summarizeMetrics(registry);
-    // p95 of gpt-4o: 21 observations, rank 19.95 in (0.64, 1.28] holding 12 to 21: 0.64 + 0.64 × 8.95/10 = 1.2128.
-    expect(renderSummaryTable(summary)).toEqual([
-      'model              provider   requests  errors  p95 latency  p95 TTFT  tokens       cost',
-      'gpt-4o             openai           21    4.8%       1.21 s         -  30,000  $0.150000',
-      'claude-sonnet-4-5  anthropic         1    0.0%       2.50 s    488 ms       0  $0.000000',
-      '─────────────────  ─────────  ────────  ──────  ───────────  ────────  ──────  ─────────',
-      'total                               22    4.5%       1.27 s    488 ms  30,000  $0.150000',
-    ]);
-    expect(renderSummaryLine(summary, 12.4)).toBe(
-      '[12 s] 22 requests, 4.5% errors, 30,000 tokens, $0.150000 total cost',
-    );
-    expect(renderSummaryTable(summary, 1)).toContain('… 1 more');
   });
 });

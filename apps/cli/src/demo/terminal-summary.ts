@@ -1,4 +1,4 @@
-import type { MetricsSummary, ModelSummary } from '../metrics-summary.js';
+import type { MetricsSummary, ModelSummary } from '@llmeter/core';
 
 /** What the summary shows besides the numbers. */
 export interface SummaryHeader {

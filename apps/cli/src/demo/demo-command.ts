@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import { ConfigError } from '@llmeter/proxy/config';
 import { numberOption, onStopSignals, PORT, POSITIVE } from '../command-line.js';
-import { ConfigError } from '../config.js';
 
 /** `llmeter demo --help`. */
 export const DEMO_HELP = `Usage: llmeter demo [options]

@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import {
   type HistogramBucket,
   type HistogramValue,
@@ -10,7 +9,8 @@ import {
   type SeriesValue,
   seriesKey,
   userLabels,
-} from '../metrics-summary.js';
+} from '@llmeter/core';
+import type { Registry } from 'prom-client';
 
 /** How a {@link MetricsHistory} samples and how much it keeps. */
 export interface MetricsHistoryOptions {

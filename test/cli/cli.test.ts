@@ -12,7 +12,7 @@ import { sampleSum } from '../support/prometheus-text.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const LINKED = join(ROOT, 'node_modules/.bin/llmeter');
 const CLI = realpathSync(LINKED);
-const BUILT = join(ROOT, 'apps/proxy/dist/cli.js');
+const BUILT = join(ROOT, 'apps/cli/dist/cli.js');
 
 interface Exited {
   code: number | null;
@@ -100,7 +100,7 @@ afterAll(async () => {
 
 describe('llmeter (built bin)', () => {
   test('npm links the bin at install time, to a committed, executable entry point', () => {
-    expect(CLI).toBe(join(ROOT, 'apps/proxy/bin/llmeter.js'));
+    expect(CLI).toBe(join(ROOT, 'apps/cli/bin/llmeter.js'));
     expect(statSync(CLI).mode & 0o111).not.toBe(0);
   });
 

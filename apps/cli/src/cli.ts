@@ -1,4 +1,4 @@
-import { ConfigError } from './config.js';
+import { ConfigError } from '@llmeter/proxy/config';
 import { runDemoCommand } from './demo/demo-command.js';
 import { runSimulateCommand } from './demo/simulate-command.js';
 import { runProxyCommand } from './proxy-command.js';

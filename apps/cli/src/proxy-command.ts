@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { nonEmpty, numberOption, onStopSignals, PORT } from './command-line.js';
 import {
   ConfigError,
   DEFAULT_HOST,
@@ -12,7 +11,8 @@ import {
   parseUpstreamPairs,
   readConfigFile,
   type StreamUsageMode,
-} from './config.js';
+} from '@llmeter/proxy/config';
+import { nonEmpty, numberOption, onStopSignals, PORT } from './command-line.js';
 
 /** `llmeter proxy --help`. */
 export const PROXY_HELP = `Usage: llmeter proxy [options]
@@ -142,7 +142,7 @@ export async function runProxyCommand(args: readonly string[]): Promise<number> 
   }
   const file = commandLine.configPath === undefined ? {} : readConfigFile(commandLine.configPath);
   // Loaded only now, so that `--help` and usage errors answer without loading prices and prom-client.
-  const { startProxy } = await import('./proxy-server.js');
+  const { startProxy } = await import('@llmeter/proxy');
   const proxy = await startProxy({
     ...mergeLayers(file, commandLine.env, commandLine.flags),
     processMetrics: true,

@@ -1,6 +1,6 @@
+import { ConfigError } from '@llmeter/proxy/config';
 import { describe, expect, it } from 'vitest';
 import { numberOption, PORT, POSITIVE } from './command-line.js';
-import { ConfigError } from './config.js';
 
 describe('numberOption', () => {
   it('reads numbers the rule allows, and nothing for an absent value', () => {

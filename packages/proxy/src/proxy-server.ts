@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMeter, InvalidPriceError, type Meter, MeterConfigError, preloadTokenizers } from '@llmeter/core';
+import { MetricsHistory, type MetricsHistoryOptions } from '@llmeter/dashboard';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type ProxyConfig, type ProxyConfigInput, resolveConfig } from './config.js';
-import { MetricsHistory, type MetricsHistoryOptions } from './dashboard/metrics-history.js';
 import { isOwnRoute, ownRoutesListener } from './own-routes.js';
 import { PassThrough } from './pass-through.js';
 import { Router } from './routing.js';

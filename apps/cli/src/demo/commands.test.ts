@@ -1,6 +1,6 @@
+import type { MetricsSummary } from '@llmeter/core';
+import { ConfigError } from '@llmeter/proxy/config';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config.js';
-import type { MetricsSummary } from '../metrics-summary.js';
 import { parseDemoCommandLine } from './demo-command.js';
 import { parseSimulateCommandLine } from './simulate-command.js';
 import { LiveSummary } from './terminal-summary.js';

@@ -1,10 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { type MetricsSummary, summarizeMetrics } from '@llmeter/core';
+import { startProxy } from '@llmeter/proxy';
 import { instrument } from '@llmeter/sdk';
 import { startSimulator } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { type MetricsSummary, summarizeMetrics } from '../metrics-summary.js';
-import { startProxy } from '../proxy-server.js';
 import { LiveSummary, type SummaryHeader, type SummaryOutput } from './terminal-summary.js';
 import { type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-driver.js';
 

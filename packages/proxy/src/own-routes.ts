@@ -1,10 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { isDashboardRoute, type MetricsHistory, mountDashboard } from '@llmeter/dashboard';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { isDashboardRoute, mountDashboard } from './dashboard/dashboard-routes.js';
-import type { MetricsHistory } from './dashboard/metrics-history.js';
 
 /** Paths served by llmeter itself, never forwarded (and `/dashboard`, with what is below it). */
 export const OWN_ROUTES: ReadonlySet<string> = new Set(['/metrics', '/healthz']);
