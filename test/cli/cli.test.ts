@@ -26,6 +26,26 @@ function run(args: string[], env: Record<string, string> = {}): Promise<Exited> 
   return collect(child);
 }
 
+// Preloaded in a child: records every module Node resolves (imports and require()s, module.registerHooks) and
+// prints them to stderr as one JSON line at exit.
+const RECORD_MODULES = `data:text/javascript,${encodeURIComponent(`
+import { registerHooks } from 'node:module';
+const resolved = new Set();
+registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); resolved.add(result.url); return result; } });
+process.on('exit', () => process.stderr.write('\\nMODULES ' + JSON.stringify([...resolved]) + '\\n'));
+`)}`;
+
+/** Runs the CLI to completion, with the modules it loaded. */
+async function runRecording(args: string[], env: Record<string, string> = {}): Promise<Exited & { modules: string[] }> {
+  const child = spawn(process.execPath, ['--import', RECORD_MODULES, CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+  });
+  const exited = await collect(child);
+  const [stderr = '', modules = '[]'] = exited.stderr.split('\nMODULES ');
+  return { ...exited, stderr, modules: JSON.parse(modules) as string[] };
+}
+
 function collect(child: ChildProcess): Promise<Exited> {
   let stdout = '';
   let stderr = '';
@@ -139,6 +159,29 @@ describe('llmeter (built bin)', () => {
     expect(top.stdout).toContain('proxy');
   });
 
+  test('every command answers --help, and --help and usage errors load neither prom-client nor the prices', async () => {
+    for (const [args, status] of [
+      [['proxy', '--help'], 0],
+      [['demo', '--help'], 0],
+      [['simulate', '--help'], 0],
+      [['proxy', '--port', 'x'], 2],
+      [['demo', '--rps', '0'], 2],
+    ] as const) {
+      const result = await runRecording([...args]);
+      expect(result.code, result.stderr).toBe(status);
+      if (status === 0) expect(result.stdout).toMatch(new RegExp(`^Usage: llmeter ${args[0]} \\[options\\]\\n`));
+      // The recording works: the CLI itself and its config schema were seen.
+      expect(result.modules.some((url) => url.endsWith('/apps/cli/dist/cli.js'))).toBe(true);
+      expect(result.modules.some((url) => url.includes('/node_modules/valibot/'))).toBe(true);
+      const heavy = result.modules.filter((url) =>
+        /\/node_modules\/(prom-client|@pydantic\/genai-prices|tiktoken|openai|@anthropic-ai\/sdk|pino)\/|\/packages\/core\//.test(
+          url,
+        ),
+      );
+      expect(heavy, args.join(' ')).toEqual([]);
+    }
+  });
+
   test('usage and configuration errors exit with status 2 and say what is wrong', async () => {
     const unknownCommand = await run(['frobnicate']);
     expect(unknownCommand.code).toBe(2);
@@ -151,7 +194,17 @@ describe('llmeter (built bin)', () => {
     expect(badUpstream.stderr).toContain('only http and https');
     const badPort = await run(['proxy'], { LLMETER_PORT: 'eighty' });
     expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('LLMETER_PORT');
+    expect(badPort.stderr).toContain('LLMETER_PORT must be an integer, got "eighty"');
+    const config = join(dir, 'bad.yaml');
+    await writeFile(config, 'prots: 8080\nlimits:\n  requestBodyBytes: x\n');
+    const badConfig = await run(['proxy', '--config', config]);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr.split('\n')).toEqual([
+      `llmeter proxy: ${config}: limits.requestBodyBytes must be a positive number, got "x"`,
+      expect.stringMatching(new RegExp(`^llmeter proxy: ${config}: unknown setting "prots" \\(known: host, port, `)),
+      'Run "llmeter proxy --help" for usage.',
+      '',
+    ]);
   });
 
   test('flags win over the environment; a call through it is measured; SIGTERM exits 0', async () => {
@@ -235,5 +288,31 @@ describe('llmeter (built bin)', () => {
       input_tokens: 1000,
     });
     expect(call?.error_type).toBeUndefined();
+  });
+
+  test('a second SIGTERM exits at once (143), without waiting for the stream in flight', async () => {
+    const port = await freePort();
+    const config = join(dir, 'slow-shutdown.yaml');
+    await writeFile(config, ['timeouts:', '  shutdownMs: 60000'].join('\n'));
+    const proxy = await start(['--port', String(port), '--upstream', `sim=${simulator.url}`, '--config', config]);
+    // A stream that takes 30 s: the first SIGTERM waits for it (up to the minute the config allows).
+    const reply = { chunks: Array.from({ length: 30 }, () => 'x'), chunkDelayMs: 1000 };
+    const response = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-simulator-reply': JSON.stringify(reply) },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], stream: true }),
+    });
+    expect(response.status).toBe(200);
+    const body = response.text().catch(() => 'cut');
+    proxy.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(proxy.child.exitCode).toBeNull();
+    const secondAt = performance.now();
+    proxy.child.kill('SIGTERM');
+    const exited = await proxy.exited;
+    expect(exited.code).toBe(143);
+    expect(performance.now() - secondAt).toBeLessThan(2000);
+    expect(exited.stderr).toContain('llmeter proxy: second SIGTERM, stopping without waiting');
+    await body;
   });
 });

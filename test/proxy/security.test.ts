@@ -24,8 +24,7 @@ beforeAll(async () => {
   h = await startHarness({
     logger,
     labelHeaders: ['team', 'feature'],
-    cardinality: { labelValues: 2 },
-    limits: { requestBodyBytes: 2048 },
+    limits: { requestBodyBytes: 2048, labelValues: 2 },
     metricsToken: 's3cret-metrics-token',
   });
 });

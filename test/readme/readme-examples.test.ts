@@ -7,8 +7,9 @@ import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
 
-// Every TypeScript example of the README runs here as written, against the simulator (the SDKs read their base
-// URLs from the environment), and typechecks with the repo's strict settings.
+// Every TypeScript example of the README typechecks with the repo's strict settings, and those that finish run here
+// as written, against the simulator (the SDKs read their base URLs from the environment). The dashboard example
+// serves forever, so it is only typechecked; test/dashboard/sdk-dashboard.test.ts runs the same API in Chromium.
 const root = new URL('../../', import.meta.url).pathname;
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');

@@ -1,6 +1,6 @@
+import { openAiWireFormat } from '@llmeter/core/wire';
 import { instrument, withLabels } from '@llmeter/sdk';
 import { describe, expect, it, vi } from 'vitest';
-import { openAiWireFormat } from '../../packages/core/src/wire/openai.js';
 import { metricsText, newRegistry, OPENAI_SDKS, type OpenAiSdk, usd, useSimulator, value } from './harness.js';
 
 const GPT_4O = { input: 2.5, cachedInput: 1.25, output: 10 };

@@ -1,32 +1,17 @@
-import { ConfigError } from '@llmeter/proxy/config';
-import { runDemoCommand } from './demo/demo-command.js';
-import { runSimulateCommand } from './demo/simulate-command.js';
-import { runProxyCommand } from './proxy-command.js';
+import type { Command } from './define-command.js';
+import { USAGE_ERROR_STATUS } from './define-command.js';
+import { demoCommand } from './demo/demo-command.js';
+import { simulateCommand } from './demo/simulate-command.js';
+import { proxyCommand } from './proxy-command.js';
 
-/** A subcommand of `llmeter`. */
-interface Command {
-  summary: string;
-  /** Runs the command with the arguments after its name; resolves with the exit status. */
-  run(args: readonly string[]): Promise<number>;
-}
-
-const COMMANDS: Readonly<Record<string, Command>> = {
-  proxy: { summary: 'Run the metering reverse proxy', run: runProxyCommand },
-  demo: {
-    summary: 'Simulated upstream + proxy + live traffic; prints cost and latency per model',
-    run: runDemoCommand,
-  },
-  simulate: { summary: 'Run the simulated OpenAI/Anthropic upstream on its own', run: runSimulateCommand },
-};
+const COMMANDS: readonly Command[] = [proxyCommand, demoCommand, simulateCommand];
 
 const HELP = `Usage: llmeter <command> [options]
 
 See what your LLM calls cost and how they behave, as Prometheus metrics.
 
 Commands:
-${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(10)}${command.summary}`)
-  .join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(10)}${command.summary}`).join('\n')}
 
 Run "llmeter <command> --help" for a command's options.
 `;
@@ -35,32 +20,22 @@ async function main(args: readonly string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
-    return name === undefined ? 2 : 0;
+    return name === undefined ? USAGE_ERROR_STATUS : 0;
   }
-  const command = COMMANDS[name];
+  const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
     process.stderr.write(`llmeter: unknown command "${name}"\n\n${HELP}`);
-    return 2;
+    return USAGE_ERROR_STATUS;
   }
-  try {
-    return await command.run(rest);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`llmeter ${name}: ${error.message}\nRun "llmeter ${name} --help" for usage.\n`);
-      return 2;
-    }
-    process.stderr.write(
-      `llmeter ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return 1;
-  }
+  return command.execute(rest);
 }
 
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
-    // Nothing should be left running once a command returns; a stuck handle must not keep the process alive.
-    setTimeout(() => process.exit(status), 1000).unref();
+    // Nothing should be left running once a command returns; a stuck handle must not keep the process alive. A
+    // status above 128 is a second signal's: the operator asked not to wait for what is still open.
+    setTimeout(() => process.exit(status), status > 128 ? 0 : 1000).unref();
   },
   (error: unknown) => {
     process.stderr.write(`llmeter: ${String(error)}\n`);

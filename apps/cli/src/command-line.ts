@@ -13,10 +13,17 @@ export interface NumberRule {
 export const PORT: NumberRule = { integer: true, min: 0, max: 65_535 };
 /** A number above 0 (a rate, a duration, a speed). */
 export const POSITIVE: NumberRule = { above: 0 };
+/** Any integer (a seed). */
+export const INTEGER: NumberRule = { integer: true };
 
 /**
  * A numeric flag or environment value; `undefined` when it is absent.
  * @throws {ConfigError} naming the option, when the value is not a number the rule allows.
+ * @example
+ * ```ts
+ * numberOption('--port', '8787', PORT); // 8787
+ * numberOption('--port', 'http', PORT); // throws ConfigError: --port must be an integer, got "http"
+ * ```
  */
 export function numberOption(name: string, value: string | undefined, rule: NumberRule = {}): number | undefined {
   if (value === undefined) return undefined;
@@ -36,22 +43,4 @@ export function numberOption(name: string, value: string | undefined, rule: Numb
 /** An environment value, with an empty one read as unset. */
 export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
-}
-
-/**
- * Calls `onSignal` on every SIGINT and SIGTERM, with how many have come so far (a second one usually means
- * "now"), until the returned function removes the handlers.
- */
-export function onStopSignals(onSignal: (signal: NodeJS.Signals, count: number) => void): () => void {
-  let count = 0;
-  const handler = (signal: NodeJS.Signals): void => {
-    count += 1;
-    onSignal(signal, count);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
 }

@@ -1,174 +1,201 @@
-import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  type ConfigLayer,
   DEFAULT_HOST,
   DEFAULT_LIMITS,
+  DEFAULT_LOG_LEVEL,
   DEFAULT_PORT,
+  DEFAULT_STREAM_USAGE,
   DEFAULT_TIMEOUTS,
   DEFAULT_UPSTREAMS,
-  type LogLevel,
+  LOG_LEVELS,
+  mergeConfig,
   type ProxyConfigInput,
-  parseUpstreamPairs,
+  type ProxySettings,
   readConfigFile,
-  type StreamUsageMode,
+  STREAM_USAGE_MODES,
 } from '@llmeter/proxy/config';
-import { nonEmpty, numberOption, onStopSignals, PORT } from './command-line.js';
+import { PORT } from './command-line.js';
+import { type CommandContext, defineCommand, type OptionTable } from './define-command.js';
 
-/** `llmeter proxy --help`. */
-export const PROXY_HELP = `Usage: llmeter proxy [options]
+const upstreamPairs = (upstreams: Readonly<Record<string, string>>): string =>
+  Object.entries(upstreams)
+    .map(([name, url]) => `${name}=${url}`)
+    .join(' ');
 
-A reverse proxy that measures LLM API calls as Prometheus metrics. Point a client's base URL at it and change
+const PROXY_OPTIONS = {
+  host: {
+    type: 'string',
+    value: 'HOST',
+    help: 'Interface to listen on',
+    env: 'LLMETER_HOST',
+    defaultText: DEFAULT_HOST,
+  },
+  port: {
+    type: 'number',
+    value: 'PORT',
+    rule: PORT,
+    help: 'Port to listen on, 0 for any free one',
+    env: 'LLMETER_PORT',
+    defaultText: String(DEFAULT_PORT),
+  },
+  upstream: {
+    type: 'list',
+    value: 'NAME=URL',
+    help: 'An upstream; the first is the default route',
+    defaultText: upstreamPairs(DEFAULT_UPSTREAMS),
+  },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    help: 'YAML config file (keys below); the environment and flags win over it',
+    env: 'LLMETER_CONFIG',
+  },
+  'label-header': {
+    type: 'list',
+    value: 'KEY',
+    help:
+      'Let clients set label KEY with the header "x-llmeter-label-KEY: value".\n' +
+      'All x-llmeter-* headers are removed before forwarding',
+  },
+  'metrics-token': {
+    type: 'string',
+    value: 'TOKEN',
+    help: 'Require "Authorization: Bearer TOKEN" on /metrics (and turn /dashboard off)',
+    env: 'LLMETER_METRICS_TOKEN',
+  },
+  'stream-usage': {
+    type: 'string',
+    value: 'MODE',
+    choices: STREAM_USAGE_MODES,
+    help:
+      'inject: ask OpenAI chat streams for usage and hide the extra chunk from the client,\n' +
+      'for exact token counts; passthrough: forward streams untouched and count tokens locally',
+    defaultText: DEFAULT_STREAM_USAGE,
+  },
+  'log-level': {
+    type: 'string',
+    value: 'LEVEL',
+    choices: LOG_LEVELS,
+    help: 'Level of the per-call log lines (JSON, on stdout)',
+    defaultText: DEFAULT_LOG_LEVEL,
+  },
+} as const satisfies OptionTable;
+
+const DESCRIPTION = `A reverse proxy that measures LLM API calls as Prometheus metrics. Point a client's base URL at it and change
 nothing else:
 
   OPENAI_BASE_URL=http://127.0.0.1:${DEFAULT_PORT}/v1
   ANTHROPIC_BASE_URL=http://127.0.0.1:${DEFAULT_PORT}/anthropic
 
 Traffic passes through byte for byte (credentials untouched, never logged). Metrics: GET /metrics.
-Health: GET /healthz.
+Health: GET /healthz. Dashboard: GET /dashboard.
 
 Routing: /NAME/rest goes to upstream NAME as /rest; any other path goes to the first upstream unchanged.
 The metrics' provider label is the upstream's name.
 
-Options:
-  --host HOST              Interface to listen on (default ${DEFAULT_HOST}; env LLMETER_HOST)
-  --port PORT              Port to listen on, 0 for any free one (default ${DEFAULT_PORT}; env LLMETER_PORT)
-  --upstream NAME=URL      An upstream; repeat for several, the first is the default route
-                           (default: ${Object.entries(DEFAULT_UPSTREAMS)
-                             .map(([name, url]) => `${name}=${url}`)
-                             .join(' ')})
-  --config FILE            YAML config file (env LLMETER_CONFIG); flags and env win over it
-  --label-header KEY       Let clients set label KEY with the header "x-llmeter-label-KEY: value";
-                           repeat for several. All x-llmeter-* headers are removed before forwarding.
-  --metrics-token TOKEN    Require "Authorization: Bearer TOKEN" on /metrics (env LLMETER_METRICS_TOKEN)
-  --stream-usage MODE      inject (default): ask OpenAI chat streams for usage and hide the extra chunk
-                           from the client, for exact token counts; passthrough: forward streams untouched
-                           and count tokens locally
-  --log-level LEVEL        fatal, error, warn, info (default), debug, trace or silent
-  -h, --help               Show this help
+Settings, each one from the first place that has it: flags, then environment variables, then the config file,
+then the defaults.`;
 
-Config file (YAML), every key optional:
-  host: 127.0.0.1
-  port: ${DEFAULT_PORT}
-  upstreams:               # name: URL, in route order
-    openai: https://api.openai.com
-    anthropic: https://api.anthropic.com
-  labelHeaders: [team, feature]
-  metricsToken: secret
-  streamUsage: inject
-  logLevel: info
-  prices:                  # USD per million tokens; override or add models
-    my-model: { input: 1.0, output: 2.0, cachedInput: 0.5, cacheWrite: 1.25 }
-  limits:
-    requestBodyBytes: ${DEFAULT_LIMITS.requestBodyBytes}   # larger JSON request bodies get 413
-    responseBodyBytes: ${DEFAULT_LIMITS.responseBodyBytes}   # larger JSON responses pass unmeasured
-    models: 200            # distinct model label values (the rest become "other")
-    labelValues: 50        # distinct values per client label
-  timeouts:
-    upstreamMs: ${DEFAULT_TIMEOUTS.upstreamMs}        # upstream silence before 504 / a cut stream
-    shutdownMs: ${DEFAULT_TIMEOUTS.shutdownMs}         # SIGTERM/SIGINT: wait this long for calls in flight
-
-Exit status: 0 after SIGTERM or SIGINT, 2 on a configuration error, 1 on any other failure.
-`;
-
-/** The proxy's settings from the command line and environment, the config file's path apart. */
-export interface ProxyCommandLine {
-  help: boolean;
-  configPath: string | undefined;
-  /** From the environment. */
-  env: ProxyConfigInput;
-  /** From flags; they win over everything. */
-  flags: ProxyConfigInput;
+/** YAML lines with their comments lined up. */
+function commented(lines: readonly (readonly [yaml: string, comment?: string])[]): string {
+  const width = Math.max(...lines.filter(([, comment]) => comment).map(([yaml]) => yaml.length)) + 2;
+  return lines.map(([yaml, comment]) => (comment ? `${yaml.padEnd(width)}# ${comment}` : yaml)).join('\n');
 }
 
-/**
- * Parses `llmeter proxy`'s arguments and environment.
- * @throws {ConfigError} on an unknown flag or a bad value.
- */
-export function parseProxyCommandLine(args: readonly string[], env: NodeJS.ProcessEnv): ProxyCommandLine {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-  const { values } = parsed;
-  return {
-    help: values.help === true,
-    configPath: values.config ?? nonEmpty(env.LLMETER_CONFIG),
-    env: {
-      host: nonEmpty(env.LLMETER_HOST),
-      port: numberOption('LLMETER_PORT', nonEmpty(env.LLMETER_PORT), PORT),
-      metricsToken: nonEmpty(env.LLMETER_METRICS_TOKEN),
-    },
-    flags: {
-      host: values.host,
-      port: numberOption('--port', values.port, PORT),
-      upstreams: values.upstream === undefined ? undefined : parseUpstreamPairs(values.upstream),
-      labelHeaders: values['label-header'],
-      metricsToken: values['metrics-token'],
-      streamUsage: values['stream-usage'] as StreamUsageMode | undefined,
-      logLevel: values['log-level'] as LogLevel | undefined,
-    },
-  };
-}
+// Every key of the config file (CONFIG_KEYS); a test checks that none is missing.
+const CONFIG_FILE_HELP = `Config file (YAML), every key optional:
+${commented([
+  [`  host: ${DEFAULT_HOST}`],
+  [`  port: ${DEFAULT_PORT}`],
+  ['  upstreams:', 'name: URL, in route order'],
+  ...Object.entries(DEFAULT_UPSTREAMS).map(([name, url]) => [`    ${name}: ${url}`] as const),
+  ['  labelHeaders: [team, feature]'],
+  ['  metricsToken: secret'],
+  [`  streamUsage: ${DEFAULT_STREAM_USAGE}`],
+  [`  logLevel: ${DEFAULT_LOG_LEVEL}`],
+  ['  prices:', 'USD per million tokens; override or add models'],
+  ['    my-model: { input: 1.0, output: 2.0, cachedInput: 0.5, cacheWrite: 1.25 }'],
+  ['  limits:'],
+  [`    requestBodyBytes: ${DEFAULT_LIMITS.requestBodyBytes}`, 'larger JSON request bodies get 413'],
+  [`    responseBodyBytes: ${DEFAULT_LIMITS.responseBodyBytes}`, 'larger JSON responses pass unmeasured'],
+  ['    models: 200', 'distinct model label values (the rest become "other")'],
+  ['    labelValues: 50', 'distinct values per client label'],
+  ['  timeouts:'],
+  [`    upstreamMs: ${DEFAULT_TIMEOUTS.upstreamMs}`, 'upstream silence before 504 / a cut stream'],
+  [`    shutdownMs: ${DEFAULT_TIMEOUTS.shutdownMs}`, 'SIGTERM/SIGINT: wait this long for calls in flight'],
+])}
+Unknown keys and values of the wrong type are errors that name the key.`;
 
-function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      upstream: { type: 'string', multiple: true },
-      config: { type: 'string' },
-      'label-header': { type: 'string', multiple: true },
-      'metrics-token': { type: 'string' },
-      'stream-usage': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+type ProxyOptions = typeof PROXY_OPTIONS;
 
-/**
- * Runs `llmeter proxy` until SIGTERM or SIGINT, then shuts down gracefully. Resolves with the exit status.
- */
-export async function runProxyCommand(args: readonly string[]): Promise<number> {
-  const commandLine = parseProxyCommandLine(args, process.env);
-  if (commandLine.help) {
-    process.stdout.write(PROXY_HELP);
+/** `llmeter proxy`: runs the metering reverse proxy until SIGTERM or SIGINT, then shuts down gracefully. */
+export const proxyCommand = defineCommand({
+  name: 'proxy',
+  summary: 'Run the metering reverse proxy',
+  description: DESCRIPTION,
+  options: PROXY_OPTIONS,
+  epilog: CONFIG_FILE_HELP,
+  async run(context) {
+    const settings = proxySettings(context);
+    // Loaded only now, so that `--help` and usage and configuration errors answer without prices and prom-client.
+    const { startProxy } = await import('@llmeter/proxy');
+    const proxy = await startProxy({ ...settings, processMetrics: true });
+    const signal = await context.stop.requested;
+    proxy.logger.info({ signal }, 'shutting down');
+    await proxy.close();
     return 0;
-  }
-  const file = commandLine.configPath === undefined ? {} : readConfigFile(commandLine.configPath);
-  // Loaded only now, so that `--help` and usage errors answer without loading prices and prom-client.
-  const { startProxy } = await import('@llmeter/proxy');
-  const proxy = await startProxy({
-    ...mergeLayers(file, commandLine.env, commandLine.flags),
-    processMetrics: true,
+  },
+});
+
+/**
+ * The proxy's settings: the config file, under the environment and flags (one layer: an option's flag wins over
+ * its variable), merged and checked once.
+ * @throws {ConfigError} naming the file's key, the variable or the flag.
+ */
+export function proxySettings({
+  values,
+  givenAs,
+}: Pick<CommandContext<ProxyOptions>, 'values' | 'givenAs'>): ProxySettings {
+  const layers: ConfigLayer[] = [];
+  if (values.config !== undefined) layers.push(readConfigFile(values.config));
+  const commandLine: ProxyConfigInput = {
+    host: values.host,
+    port: values.port,
+    upstreams: values.upstream === undefined ? undefined : parseUpstreamPairs(values.upstream),
+    labelHeaders: values['label-header'],
+    metricsToken: values['metrics-token'],
+    streamUsage: values['stream-usage'],
+    logLevel: values['log-level'],
+  };
+  layers.push({
+    source: 'command line',
+    settings: commandLine,
+    names: {
+      host: givenAs.host,
+      port: givenAs.port,
+      upstreams: givenAs.upstream,
+      labelHeaders: givenAs['label-header'],
+      metricsToken: givenAs['metrics-token'],
+      streamUsage: givenAs['stream-usage'],
+      logLevel: givenAs['log-level'],
+    },
   });
-  return new Promise((resolve) => {
-    onStopSignals((signal, count) => {
-      if (count > 1) {
-        // A second signal: the operator does not want to wait.
-        proxy.logger.warn({ signal }, 'second signal, exiting now');
-        resolve(1);
-        return;
-      }
-      proxy.logger.info({ signal }, 'shutting down');
-      proxy.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    });
-  });
+  return mergeConfig(layers);
 }
 
-/** Later layers win field by field; undefined fields do not override. */
-function mergeLayers(...layers: ProxyConfigInput[]): ProxyConfigInput {
-  const merged: Record<string, unknown> = {};
-  for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer)) if (value !== undefined) merged[key] = value;
+/**
+ * Parses `--upstream NAME=URL` pairs into an ordered map (the URL is checked with the other settings).
+ * @throws {ConfigError} on a pair without `=` or a name given twice.
+ */
+export function parseUpstreamPairs(pairs: readonly string[]): Record<string, string> {
+  const upstreams: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new ConfigError(`--upstream expects NAME=URL, got "${pair}"`);
+    const name = pair.slice(0, equals);
+    if (Object.hasOwn(upstreams, name)) throw new ConfigError(`--upstream ${name} is given twice`);
+    upstreams[name] = pair.slice(equals + 1);
   }
-  return merged as ProxyConfigInput;
+  return upstreams;
 }

@@ -1,5 +1,4 @@
-/** The value a label takes once its distinct values are used up. */
-export const OVERFLOW_LABEL_VALUE = 'other';
+import { OVERFLOW_LABEL_VALUE } from './metric-contract.js';
 
 /** Limits on label values, so that no client, typo or attacker can create unbounded series. */
 export interface CardinalityLimits {
@@ -17,21 +16,28 @@ export const DEFAULT_CARDINALITY_LIMITS: Required<CardinalityLimits> = {
   valueLength: 128,
 };
 
+/** `limits` over the defaults; throws a `RangeError` on a limit that is not a positive integer. */
+export function resolveCardinalityLimits(limits: CardinalityLimits = {}): Required<CardinalityLimits> {
+  const resolved = { ...DEFAULT_CARDINALITY_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`llmeter: cardinality limit "${name}" must be a positive integer, got ${String(value)}`);
+    }
+  }
+  return resolved;
+}
+
 /**
  * Admits at most a fixed number of distinct values per label; every value after that becomes `other`.
  * The first values seen win, which keeps the series of a steady workload stable.
  */
 export class CardinalityGuard {
   private readonly seen = new Map<string, Set<string>>();
-  private readonly limits: Required<CardinalityLimits>;
+  /** The limits in force, defaults filled in. */
+  readonly limits: Readonly<Required<CardinalityLimits>>;
 
   constructor(limits: CardinalityLimits = {}) {
-    this.limits = { ...DEFAULT_CARDINALITY_LIMITS, ...limits };
-    for (const [name, value] of Object.entries(this.limits)) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new RangeError(`llmeter: cardinality limit "${name}" must be a positive integer, got ${String(value)}`);
-      }
-    }
+    this.limits = resolveCardinalityLimits(limits);
   }
 
   /** The value to use for label `name`: `value` itself while there is room, else `other`. */

@@ -62,6 +62,17 @@ describe('errorTypeFromError', () => {
     expect(errorTypeFromError(new NamedError('APIConnectionError'))).toBe('network');
   });
 
+  it('reads any error named …AbortError, …TimeoutError or …ConnectionError the same way', () => {
+    const reset = new NamedError('Error', { code: 'ECONNRESET' });
+    expect(errorTypeFromError(new NamedError('UpstreamTimeoutError'))).toBe('timeout');
+    expect(errorTypeFromError(new NamedError('BodyTimeoutError'))).toBe('timeout');
+    expect(errorTypeFromError(new NamedError('UpstreamConnectionError', { cause: reset }))).toBe('network');
+    // A TLS failure has no code errorTypeFromError knows: the connection error around it still says network.
+    const tls = new NamedError('Error', { code: 'CERT_HAS_EXPIRED' });
+    expect(errorTypeFromError(new NamedError('UpstreamConnectionError', { cause: tls }))).toBe('network');
+    expect(errorTypeFromError(tls)).toBe('other');
+  });
+
   it('reads the class name when an SDK leaves name as Error (openai v6)', () => {
     class APIUserAbortError extends Error {}
     class APIConnectionTimeoutError extends Error {}

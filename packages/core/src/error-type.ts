@@ -47,6 +47,18 @@ const TIMEOUT_CODES = new Set([
 /**
  * The `error_type` of a thrown error: an SDK's API error (by its HTTP status), a caller's abort, a timeout or
  * a network failure (by Node's and undici's error codes, following `cause`), else `other`.
+ *
+ * Errors are told apart by name, so that no front end has to share classes with another: a name ending in
+ * `AbortError` is `aborted` (`AbortError`, the SDKs' `APIUserAbortError`), one ending in `TimeoutError` is
+ * `timeout` (`TimeoutError`, `APIConnectionTimeoutError`, the proxy's `UpstreamTimeoutError`), and one ending
+ * in `ConnectionError` is `network` unless its `cause` tells more (`APIConnectionError`, the proxy's
+ * `UpstreamConnectionError`): the request got no response.
+ *
+ * @example
+ * ```ts
+ * import { errorTypeFromError } from '@llmeter/core';
+ * errorTypeFromError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })); // 'network'
+ * ```
  */
 export function errorTypeFromError(error: unknown): ErrorType {
   let fallback: ErrorType = 'other';
@@ -56,15 +68,17 @@ export function errorTypeFromError(error: unknown): ErrorType {
     // The OpenAI and Anthropic SDKs name their error classes after what happened; those names are stable API.
     // openai v6 leaves `name` as 'Error' on its classes, so the class name is read when `name` says nothing.
     const name = errorName(current);
-    if (name === 'AbortError' || name === 'APIUserAbortError') return 'aborted';
-    if (name === 'TimeoutError' || name === 'APIConnectionTimeoutError') return 'timeout';
+    if (typeof name === 'string') {
+      if (name.endsWith('AbortError')) return 'aborted';
+      if (name.endsWith('TimeoutError')) return 'timeout';
+    }
     if (typeof status === 'number') return errorTypeFromStatus(status) ?? 'other';
     if (typeof code === 'string') {
       if (TIMEOUT_CODES.has(code)) return 'timeout';
       if (NETWORK_CODES.has(code)) return 'network';
     }
     // A connection error may wrap a more precise cause (a timeout), so keep looking.
-    if (name === 'APIConnectionError') fallback = 'network';
+    if (typeof name === 'string' && name.endsWith('ConnectionError')) fallback = 'network';
     current = (current as { cause?: unknown }).cause;
   }
   return fallback;

@@ -1,10 +1,6 @@
-export { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
-export {
-  CardinalityGuard,
-  type CardinalityLimits,
-  DEFAULT_CARDINALITY_LIMITS,
-  OVERFLOW_LABEL_VALUE,
-} from './cardinality-guard.js';
+export { type CallEnd, callOutcome, type FollowedStream, type TransportEnding } from './call-outcome.js';
+export { CardinalityGuard, type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality-guard.js';
+export { errorReporter, warnOnce } from './error-report.js';
 export { errorTypeFromError, errorTypeFromStatus } from './error-type.js';
 export {
   countTokens,
@@ -16,13 +12,42 @@ export {
 export {
   type CallOutcome,
   type CallStart,
-  COMMON_LABEL_NAMES,
   createMeter,
   InFlightCall,
   Meter,
   MeterConfigError,
   type MeterOptions,
 } from './meter.js';
+export {
+  type Buckets,
+  COMMON_LABEL_NAMES,
+  CONTRACT_LABEL_NAMES,
+  type CommonLabelName,
+  DEFAULT_BUCKETS,
+  DEFAULT_PREFIX,
+  ERROR_TYPES,
+  type ErrorType,
+  type ExtraLabelName,
+  type ExtraLabels,
+  LABEL_VALUES,
+  METRIC_KEYS,
+  METRICS,
+  type MetricKey,
+  type MetricKeyOfType,
+  type MetricSpec,
+  type MetricType,
+  metricLabelNames,
+  metricName,
+  OPERATIONS,
+  type Operation,
+  OVERFLOW_LABEL_VALUE,
+  RESERVED_LABEL_NAMES,
+  STATUSES,
+  type Status,
+  TOKEN_TYPES,
+  type TokenType,
+  UNKNOWN_LABEL_VALUE,
+} from './metric-contract.js';
 export {
   InvalidPriceError,
   type ModelPrice,
@@ -50,19 +75,6 @@ export {
   summarizeSnapshot,
   type TokenCounts,
   userLabels,
-} from './read-back/metrics-summary.js';
-export type { CallRecord, ErrorType, Labels, Operation, Usage, UsageSource } from './record.js';
-export { ERROR_TYPES, emptyUsage, OPERATIONS, TOKEN_TYPES } from './record.js';
-export { type StreamEnd, type StreamEnding, streamOutcome } from './stream-outcome.js';
-export { anthropicWireFormat } from './wire/anthropic.js';
-export { wireFormatForPath, wireFormats } from './wire/index.js';
-export { openAiWireFormat } from './wire/openai.js';
-export { type SseEvent, SseParser } from './wire/sse-parser.js';
-export type {
-  ResponseSummary,
-  StreamAccumulator,
-  StreamEventKind,
-  StreamSummary,
-  WireFormat,
-  WireFormatName,
-} from './wire/wire-format.js';
+} from './read-back/index.js';
+export type { CallRecord, Labels, Usage, UsageSource } from './record.js';
+export { emptyUsage } from './record.js';

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { findSamples, parseSamples, sampleSum } from '../../../test/support/prometheus-text.js';
 import { createMeter, MeterConfigError } from './meter.js';
+import { METRIC_KEYS, METRICS, metricName } from './metric-contract.js';
 import { PriceBook } from './pricing/index.js';
 import type { CallRecord, Usage } from './record.js';
 
@@ -118,6 +119,15 @@ describe('the metric contract', () => {
       '2.5',
       '+Inf',
     ]);
+  });
+
+  it('builds every metric of the contract, with its help text, under the prefix', async () => {
+    const registry = new Registry();
+    createMeter({ registry, prefix: 'acme_llm_' });
+    const registered = (await registry.getMetricsAsJSON()).map((m) => [m.name, m.type, m.help]);
+    expect(registered).toEqual(
+      METRIC_KEYS.map((key) => [`acme_llm_${METRICS[key].name}`, METRICS[key].type, METRICS[key].help]),
+    );
   });
 
   it('takes a prefix and bucket overrides', async () => {
@@ -307,6 +317,53 @@ describe('one registry, many meters', () => {
     third.record(record());
     expect(sampleSum(await registry.metrics(), 'llm_requests_total')).toBe(3);
     expect(() => createMeter({ registry, labelNames: ['feature'] })).toThrow(MeterConfigError);
+    expect(() => createMeter({ registry, labelNames: ['feature'] })).toThrow(
+      'asks for label(s) feature not among labelNames [team]',
+    );
+  });
+
+  it('refuses a second meter that asks for other buckets or limits, and says what differs', () => {
+    const registry = new Registry();
+    createMeter({ registry, buckets: { duration: [0.5, 1] }, limits: { models: 10 } });
+    expect(() => createMeter({ registry, buckets: { duration: [1, 2] } })).toThrow(MeterConfigError);
+    expect(() => createMeter({ registry, buckets: { duration: [1, 2] } })).toThrow(
+      'llmeter: the llm_* metrics on this registry were created with another configuration, which a second meter ' +
+        'shares; this one asks for buckets.duration [1, 2] instead of [0.5, 1]',
+    );
+    expect(() => createMeter({ registry, buckets: { timeToFirstToken: [1] } })).toThrow(
+      'buckets.timeToFirstToken [1] instead of [0.001, 0.005, 0.01,',
+    );
+    expect(() => createMeter({ registry, limits: { models: 20 } })).toThrow('asks for limits.models 20 instead of 10');
+    expect(() => createMeter({ registry, limits: { valueLength: 64 } })).toThrow(
+      'asks for limits.valueLength 64 instead of 128',
+    );
+    // Every difference at once.
+    expect(() =>
+      createMeter({ registry, labelNames: ['team'], buckets: { timePerOutputToken: [1] }, limits: { labelValues: 5 } }),
+    ).toThrow(
+      /label\(s\) team .*; buckets\.timePerOutputToken \[1\] instead of .*; limits\.labelValues 5 instead of 50$/,
+    );
+    // The same values, or none, share the metrics.
+    createMeter({ registry, buckets: { duration: [0.5, 1] }, limits: { models: 10, labelValues: 50 } });
+    createMeter({ registry });
+    // The same prefix on another registry, or another prefix on this one, is another set of metrics.
+    createMeter({ registry: new Registry(), buckets: { duration: [1, 2] } });
+    createMeter({ registry, prefix: 'other_', limits: { models: 20 } });
+  });
+
+  it('shares the first meter’s buckets and limits with one that leaves them unset', async () => {
+    const registry = new Registry();
+    createMeter({ registry, buckets: { duration: [0.5, 1] }, limits: { models: 1 } });
+    const second = createMeter({ registry });
+    second.record(record({ model: 'a' }));
+    second.record(record({ model: 'b' }));
+    const text = await registry.metrics();
+    expect(findSamples(text, 'llm_request_duration_seconds_bucket', { model: 'a' }).map((s) => s.labels.le)).toEqual([
+      '0.5',
+      '1',
+      '+Inf',
+    ]);
+    expect(sampleSum(text, 'llm_requests_total', { model: 'other' })).toBe(1);
   });
 
   it('registers anew on a registry that was cleared', async () => {
@@ -333,6 +390,89 @@ describe('one registry, many meters', () => {
     const clash = new Registry();
     new Counter({ name: 'llm_requests_total', help: 'mine', registers: [clash] });
     expect(() => createMeter({ registry: clash })).toThrow(/another metric has the same name/);
+  });
+});
+
+describe('registry.resetMetrics()', () => {
+  const llmSamples = async (registry: Registry) =>
+    parseSamples(await registry.metrics()).filter((sample) => sample.name.startsWith('llm_'));
+
+  it('zeroes every counter and histogram, which then count from 0 together', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, labelNames: ['team'] });
+    meter.record(
+      record({
+        stream: true,
+        firstTokenAt: 1100,
+        labels: { team: 'ads' },
+        usage: usage({ input: 1000, output: 200, cachedInput: 400, cacheWrite: 10, reasoning: 50 }),
+      }),
+    );
+    meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
+    meter.record(record({ model: 'my-finetune', usageSource: 'estimated', usage: usage({ input: 5, output: 5 }) }));
+    const before = await registry.metrics();
+    for (const key of METRIC_KEYS.filter((key) => METRICS[key].type === 'counter')) {
+      expect(sampleSum(before, metricName(key)), key).toBeGreaterThan(0);
+    }
+
+    registry.resetMetrics();
+    // Counters and histograms lose their series, as prom-client's own metrics do on reset; the in-flight gauge
+    // keeps one 0 per label set seen.
+    const after = await llmSamples(registry);
+    expect(after.filter((sample) => sample.name !== 'llm_requests_in_flight')).toEqual([]);
+    expect(after.map((sample) => sample.value)).toEqual([0, 0, 0]);
+
+    meter.record(record({ labels: { team: 'ads' }, usage: usage({ input: 100, output: 20 }) }));
+    meter.record(record({ errorType: 'timeout', usage: undefined, usageSource: 'none' }));
+    const text = await registry.metrics();
+    for (const status of ['ok', 'error']) {
+      expect(sampleSum(text, 'llm_requests_total', { status })).toBe(1);
+      expect(sampleSum(text, 'llm_request_duration_seconds_count', { status })).toBe(1);
+    }
+    expect(findSamples(text, 'llm_request_failures_total').map((s) => [s.labels.error_type, s.value])).toEqual([
+      ['timeout', 1],
+    ]);
+    expect(findSamples(text, 'llm_tokens_total').map((s) => [s.labels.type, s.value])).toEqual([
+      ['input', 100],
+      ['output', 20],
+    ]);
+    expect(sampleSum(text, 'llm_cost_usd_total')).toBeCloseTo((100 * 2.5 + 20 * 10) / 1e6, 12);
+    expect(sampleSum(text, 'llm_unpriced_requests_total')).toBe(0);
+    expect(sampleSum(text, 'llm_usage_estimated_total')).toBe(0);
+    expect(sampleSum(text, 'llm_time_to_first_token_seconds_count')).toBe(0);
+    expect(sampleSum(text, 'llm_time_per_output_token_seconds_count')).toBe(0);
+  });
+
+  it('leaves calls in flight counted; they end to 0, never below, and count once', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    const call = meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: true });
+    const other = meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+    registry.resetMetrics();
+    expect(sampleSum(await registry.metrics(), 'llm_requests_in_flight')).toBe(2);
+    call.markFirstToken(call.startedAt + 100);
+    call.end({ usage: usage({ input: 10, output: 5 }), endedAt: call.startedAt + 500 });
+    other.end({ errorType: 'aborted' });
+    registry.resetMetrics();
+    expect(findSamples(await registry.metrics(), 'llm_requests_in_flight').map((s) => s.value)).toEqual([0]);
+    const again = meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+    again.end({ endedAt: again.startedAt + 250 });
+    const text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_in_flight')).toBe(0);
+    expect(sampleSum(text, 'llm_requests_total')).toBe(1);
+    expect(sampleSum(text, 'llm_request_duration_seconds_count')).toBe(1);
+    expect(sampleSum(text, 'llm_request_duration_seconds_sum')).toBeCloseTo(0.25, 9);
+  });
+
+  it('resets one counter alone when only that metric is reset', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    meter.record(record());
+    registry.getSingleMetric('llm_requests_total')?.reset();
+    const text = await registry.metrics();
+    expect(findSamples(text, 'llm_requests_total')).toEqual([]);
+    expect(sampleSum(text, 'llm_request_duration_seconds_count')).toBe(1);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'input' })).toBe(1000);
   });
 });
 

@@ -1,19 +1,39 @@
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
-import { type Buckets, DEFAULT_BUCKETS } from './buckets.js';
-import { CardinalityGuard, type CardinalityLimits } from './cardinality-guard.js';
+import {
+  CardinalityGuard,
+  type CardinalityLimits,
+  DEFAULT_CARDINALITY_LIMITS,
+  resolveCardinalityLimits,
+} from './cardinality-guard.js';
+import { errorReporter } from './error-report.js';
+import {
+  type Buckets,
+  type CommonLabelName,
+  DEFAULT_BUCKETS,
+  DEFAULT_PREFIX,
+  ERROR_TYPES,
+  type ErrorType,
+  type ExtraLabels,
+  METRICS,
+  type MetricKeyOfType,
+  metricLabelNames,
+  metricName,
+  type Operation,
+  RESERVED_LABEL_NAMES,
+  TOKEN_TYPES,
+  UNKNOWN_LABEL_VALUE,
+} from './metric-contract.js';
 import { PriceBook, type PriceOverrides } from './pricing/index.js';
-import type { CallRecord, ErrorType, Labels, Operation, Usage, UsageSource } from './record.js';
-import { ERROR_TYPES, TOKEN_TYPES } from './record.js';
-import { Series } from './series.js';
+import type { CallRecord, Labels, Usage, UsageSource } from './record.js';
+import { Series, type SeriesLabels } from './series.js';
 
-/** Labels every llmeter metric carries, before the user's own. */
-export const COMMON_LABEL_NAMES = ['provider', 'model', 'operation'] as const;
-
-const RESERVED_LABEL_NAMES = new Set<string>([...COMMON_LABEL_NAMES, 'status', 'error_type', 'type', 'le', 'quantile']);
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** A meter was asked for a configuration it cannot have (bad names, or a clash with metrics already registered). */
+/**
+ * A meter was asked for a configuration it cannot have: bad names, a clash with metrics already registered, or
+ * labels, buckets or limits other than those of the metrics it would share with an earlier meter.
+ */
 export class MeterConfigError extends Error {
   override readonly name = 'MeterConfigError';
 }
@@ -29,9 +49,15 @@ export interface MeterOptions {
    * a call's label with another name is dropped. Calls that do not set one get an empty value.
    */
   labelNames?: readonly string[];
-  /** Histogram buckets, in seconds; each one given replaces the default. */
+  /**
+   * Histogram buckets, in seconds; each one given replaces the default. A second meter on the same registry and
+   * prefix must give the same ones or none.
+   */
   buckets?: Partial<Buckets>;
-  /** Cardinality limits (distinct models, distinct values per user label, value length). */
+  /**
+   * Cardinality limits (distinct models, distinct values per user label, value length). A second meter on the
+   * same registry and prefix must give the same ones or none.
+   */
   limits?: CardinalityLimits;
   /** Prices: a {@link PriceBook}, or overrides added to the bundled prices. */
   prices?: PriceBook | PriceOverrides;
@@ -63,11 +89,14 @@ export interface CallOutcome {
   endedAt?: number;
 }
 
+type HistogramKey = MetricKeyOfType<'histogram'>;
+type CounterKey = MetricKeyOfType<'counter'>;
+
 interface MeterMetrics {
   labelNames: readonly string[];
-  duration: Histogram;
-  timeToFirstToken: Histogram;
-  timePerOutputToken: Histogram;
+  /** The bucket bounds the histograms were built with. */
+  buckets: Buckets;
+  histograms: Record<HistogramKey, Histogram>;
   guard: CardinalityGuard;
   /** Every label set seen, by a key of its values; bounded by the guard. */
   series: Map<string, Series>;
@@ -130,8 +159,12 @@ export class InFlightCall {
 }
 
 /**
- * The recorder: the only part of llmeter that touches prom-client. Turns {@link CallRecord}s into the metric
- * contract (see the README) on one registry. Recording never throws: failures go to `onError`.
+ * The recorder: the only part of llmeter that touches prom-client. Turns {@link CallRecord}s into the metrics of
+ * the contract (`metric-contract.ts`, documented in the README) on one registry. Recording never throws: failures
+ * go to `onError`.
+ *
+ * `registry.resetMetrics()` sets every counter and histogram back to 0 (counters and histograms then count the
+ * same calls); it leaves the in-flight gauge alone, since the calls under way still are and end later.
  */
 export class Meter {
   /** The registry the metrics live on. */
@@ -144,7 +177,7 @@ export class Meter {
   constructor(options: MeterOptions = {}) {
     this.registry = options.registry ?? globalRegistry;
     this.prices = options.prices instanceof PriceBook ? options.prices : new PriceBook({ overrides: options.prices });
-    this.onError = options.onError ?? warnOnce;
+    this.onError = errorReporter(options.onError);
     this.metrics = metricsFor(this.registry, options);
   }
 
@@ -168,21 +201,21 @@ export class Meter {
   /** @internal Adds one finished call to its series; called once per call. */
   write(record: CallRecord, series: Series): void {
     try {
-      const m = this.metrics;
+      const { duration, timeToFirstToken, timePerOutputToken } = this.metrics.histograms;
       const durationSeconds = Math.max(0, record.endedAt - record.startedAt) / 1000;
       if (record.errorType) {
         series.error++;
         series.fail(record.errorType);
-        m.duration.observe(series.errorLabels, durationSeconds);
+        duration.observe(series.errorLabels, durationSeconds);
       } else {
         series.ok++;
-        m.duration.observe(series.okLabels, durationSeconds);
+        duration.observe(series.okLabels, durationSeconds);
       }
       const ttftSeconds =
         record.stream && record.firstTokenAt !== undefined
           ? Math.max(0, record.firstTokenAt - record.startedAt) / 1000
           : undefined;
-      if (ttftSeconds !== undefined) m.timeToFirstToken.observe(series.labels, ttftSeconds);
+      if (ttftSeconds !== undefined) timeToFirstToken.observe(series.labels, ttftSeconds);
 
       const usage = record.usage;
       if (!usage) return;
@@ -194,7 +227,7 @@ export class Meter {
         if (field !== undefined) tokens[i] = (tokens[i] ?? 0) + usage[field];
       }
       if (ttftSeconds !== undefined && usage.output > 1) {
-        m.timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
+        timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
       }
       if (usage.input + usage.output === 0) return;
       const cost = this.prices.cost(record.provider, record.responseModel || record.model, usage);
@@ -211,8 +244,8 @@ export class Meter {
 
   private series(provider: string, model: string, operation: Operation, labels: Labels | undefined): Series {
     const { guard, labelNames, series } = this.metrics;
-    const providerValue = guard.admit('provider', provider || 'unknown');
-    const modelValue = guard.admit('model', model || 'unknown');
+    const providerValue = guard.admit('provider', provider || UNKNOWN_LABEL_VALUE);
+    const modelValue = guard.admit('model', model || UNKNOWN_LABEL_VALUE);
     let key = `${providerValue}\u0000${modelValue}\u0000${operation}`;
     const values: string[] = [];
     for (const name of labelNames) {
@@ -223,7 +256,11 @@ export class Meter {
     }
     let found = series.get(key);
     if (found === undefined) {
-      const seriesLabels: Record<string, string> = { provider: providerValue, model: modelValue, operation };
+      const seriesLabels: Record<string, string> = {
+        provider: providerValue,
+        model: modelValue,
+        operation,
+      } satisfies Record<CommonLabelName, string>;
       labelNames.forEach((name, index) => {
         seriesLabels[name] = values[index] ?? '';
       });
@@ -234,30 +271,174 @@ export class Meter {
   }
 
   private reportError(error: unknown): void {
-    try {
-      this.onError(error);
-    } catch {
-      // A throwing error hook must not break the caller's call either.
-    }
+    this.onError(error);
   }
 }
 
-/** Builds a {@link Meter}. A second meter on the same registry and prefix shares the first one's metrics. */
+/**
+ * Builds a {@link Meter}. A second meter on the same registry and prefix shares the first one's metrics; it
+ * throws a {@link MeterConfigError} if it asks for a label name, buckets or cardinality limits the shared
+ * metrics do not have (options it leaves unset take the first meter's).
+ *
+ * @example
+ * ```ts
+ * import { createMeter } from '@llmeter/core';
+ * const meter = createMeter({ labelNames: ['team'] });
+ * const call = meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+ * call.end({ usage: { input: 12, output: 3, cachedInput: 0, cacheWrite: 0, reasoning: 0 } });
+ * ```
+ */
 export function createMeter(options: MeterOptions = {}): Meter {
   return new Meter(options);
 }
 
-let warned = false;
-function warnOnce(error: unknown): void {
-  if (warned) return;
-  warned = true;
-  process.emitWarning(
-    `llmeter: a measurement failed and was skipped (further failures are not reported): ${String(error)}`,
-  );
+/** How a counter reads the series totals: `fill` writes one series' samples, `clear` zeroes what it reads. */
+interface CounterSource {
+  fill(counter: Counter, series: Series): void;
+  clear(series: Series): void;
+}
+
+/** A counter with one sample per series, present once the series has counted a call of its kind. */
+function perSeries(
+  calls: (series: Series) => number,
+  value: (series: Series) => number,
+  clear: (series: Series) => void,
+): CounterSource {
+  return {
+    fill(counter, one) {
+      if (calls(one) > 0) counter.inc(one.labels, value(one));
+    },
+    clear,
+  };
+}
+
+// Every counter of the contract, and how it is written from the series totals. Keyed by the contract, so that
+// a counter added there does not compile until it is written here.
+const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
+  requests: {
+    fill(counter, one) {
+      if (one.ok > 0) counter.inc(one.okLabels, one.ok);
+      if (one.error > 0) counter.inc(one.errorLabels, one.error);
+    },
+    clear(one) {
+      one.ok = 0;
+      one.error = 0;
+    },
+  },
+  failures: {
+    fill(counter, one) {
+      one.failures.forEach((count, index) => {
+        const errorType: ErrorType = ERROR_TYPES[index] ?? 'other';
+        if (count > 0)
+          counter.inc({ ...one.labels, error_type: errorType } satisfies ExtraLabelsOn<'error_type'>, count);
+      });
+    },
+    clear(one) {
+      one.failures.fill(0);
+    },
+  },
+  tokens: {
+    fill(counter, one) {
+      if (one.withUsage === 0) return;
+      one.tokens.forEach((count, index) => {
+        const type = TOKEN_TYPES[index]?.[0] ?? 'input';
+        // Input and output always get a series, so that rate() over them exists from the first call.
+        if (count > 0 || index < 2) counter.inc({ ...one.labels, type } satisfies ExtraLabelsOn<'type'>, count);
+      });
+    },
+    clear(one) {
+      one.tokens.fill(0);
+      one.withUsage = 0;
+    },
+  },
+  cost: perSeries(
+    (one) => one.priced,
+    (one) => one.cost,
+    (one) => {
+      one.priced = 0;
+      one.cost = 0;
+    },
+  ),
+  unpriced: perSeries(
+    (one) => one.unpriced,
+    (one) => one.unpriced,
+    (one) => {
+      one.unpriced = 0;
+    },
+  ),
+  estimated: perSeries(
+    (one) => one.estimated,
+    (one) => one.estimated,
+    (one) => {
+      one.estimated = 0;
+    },
+  ),
+};
+
+type ExtraLabelsOn<Name extends keyof ExtraLabels> = SeriesLabels & Pick<ExtraLabels, Name>;
+
+/**
+ * A counter whose values are the meter's per-series totals, written in when a scrape collects it. Resetting it
+ * (`registry.resetMetrics()`, or `reset()` on the metric) zeroes the totals it reads: otherwise the next collect
+ * would bring the old counts back while the histograms start again from 0.
+ */
+class SeriesCounter extends Counter {
+  // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
+  private source: { series: ReadonlyMap<string, Series>; counter: CounterSource } | undefined;
+
+  constructor(
+    config: { name: string; help: string; labelNames: readonly string[] },
+    series: ReadonlyMap<string, Series>,
+    counter: CounterSource,
+  ) {
+    super({ name: config.name, help: config.help, labelNames: [...config.labelNames], registers: [] });
+    this.source = { series, counter };
+  }
+
+  /** Called by prom-client before it reads the values: rewrites them from the totals. */
+  collect(): void {
+    super.reset();
+    if (!this.source) return;
+    for (const one of this.source.series.values()) this.source.counter.fill(this, one);
+  }
+
+  override reset(): void {
+    super.reset();
+    if (!this.source) return;
+    for (const one of this.source.series.values()) this.source.counter.clear(one);
+  }
+}
+
+/** What a meter asks for that the shared metrics do not have; empty when it can share them. */
+function configDifferences(existing: MeterMetrics, labelNames: readonly string[], options: MeterOptions): string[] {
+  const differences: string[] = [];
+  const missing = labelNames.filter((name) => !existing.labelNames.includes(name));
+  if (missing.length > 0) {
+    differences.push(
+      `label(s) ${missing.join(', ')} not among labelNames [${existing.labelNames.join(', ')}] ` +
+        '(declare every label name on the first meter)',
+    );
+  }
+  for (const key of Object.keys(DEFAULT_BUCKETS) as (keyof Buckets)[]) {
+    const bounds = options.buckets?.[key];
+    const have = existing.buckets[key];
+    if (bounds === undefined) continue;
+    if (bounds.length !== have.length || bounds.some((bound, i) => bound !== have[i])) {
+      differences.push(`buckets.${key} [${bounds.join(', ')}] instead of [${have.join(', ')}]`);
+    }
+  }
+  const limits = resolveCardinalityLimits(options.limits);
+  for (const key of Object.keys(DEFAULT_CARDINALITY_LIMITS) as (keyof CardinalityLimits)[]) {
+    if (options.limits?.[key] === undefined) continue;
+    if (limits[key] !== existing.guard.limits[key]) {
+      differences.push(`limits.${key} ${limits[key]} instead of ${existing.guard.limits[key]}`);
+    }
+  }
+  return differences;
 }
 
 function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
-  const prefix = options.prefix ?? 'llm_';
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!METRIC_PREFIX.test(prefix)) throw new MeterConfigError(`llmeter: invalid metric prefix "${prefix}"`);
   const labelNames = [...new Set(options.labelNames ?? [])];
   for (const name of labelNames) {
@@ -274,130 +455,76 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   }
   const existing = byPrefix.get(prefix);
   // A registry that was cleared (`registry.clear()`) no longer holds the metrics: build them anew.
-  if (existing && registry.getSingleMetric(`${prefix}request_duration_seconds`) === existing.duration) {
-    const missing = labelNames.filter((name) => !existing.labelNames.includes(name));
-    if (missing.length > 0) {
+  if (existing && registry.getSingleMetric(metricName('duration', prefix)) === existing.histograms.duration) {
+    const differences = configDifferences(existing, labelNames, options);
+    if (differences.length > 0) {
       throw new MeterConfigError(
-        `llmeter: the ${prefix}* metrics on this registry were created without label(s) ${missing.join(', ')}; ` +
-          'declare every label name on the first meter (labelNames)',
+        `llmeter: the ${prefix}* metrics on this registry were created with another configuration, which a ` +
+          `second meter shares; this one asks for ${differences.join('; ')}`,
       );
     }
     return existing;
   }
-  const buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
-  const common = [...COMMON_LABEL_NAMES, ...labelNames];
+  const buckets: Buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
   const series = new Map<string, Series>();
-  const histogram = (name: string, help: string, names: string[], bounds: readonly number[]) =>
-    new Histogram({ name: `${prefix}${name}`, help, labelNames: names, buckets: [...bounds], registers: [] });
-  // Counters and the gauge are written from the series totals when a scrape collects them.
-  const counter = (name: string, help: string, names: string[], fill: (counter: Counter, series: Series) => void) =>
-    new Counter({
-      name: `${prefix}${name}`,
-      help,
-      labelNames: names,
+  const labelsOf = (key: keyof typeof METRICS) => [...metricLabelNames(key), ...labelNames];
+  const histogram = (key: HistogramKey) =>
+    new Histogram({
+      name: metricName(key, prefix),
+      help: METRICS[key].help,
+      labelNames: labelsOf(key),
+      buckets: [...buckets[METRICS[key].buckets]],
       registers: [],
-      collect(this: Counter) {
-        this.reset();
-        for (const one of series.values()) fill(this, one);
-      },
     });
-  // One sample per series with the common labels, present once the series has counted a call of its kind.
-  const seriesCounter = (
-    name: string,
-    help: string,
-    calls: (series: Series) => number,
-    value: (series: Series) => number = calls,
-  ) =>
-    counter(name, help, common, (c, one) => {
-      if (calls(one) > 0) c.inc(one.labels, value(one));
-    });
+  const counter = (key: CounterKey) =>
+    new SeriesCounter(
+      { name: metricName(key, prefix), help: METRICS[key].help, labelNames: labelsOf(key) },
+      series,
+      COUNTER_SOURCES[key],
+    );
   const made: MeterMetrics = {
     labelNames,
+    buckets,
     guard: new CardinalityGuard(options.limits),
     series,
-    duration: histogram(
-      'request_duration_seconds',
-      'Duration of LLM calls, from start to last byte, in seconds.',
-      [...common, 'status'],
-      buckets.duration,
-    ),
-    timeToFirstToken: histogram(
-      'time_to_first_token_seconds',
-      'Streaming LLM calls: time from start to the first content, in seconds.',
-      common,
-      buckets.timeToFirstToken,
-    ),
-    timePerOutputToken: histogram(
-      'time_per_output_token_seconds',
-      'Streaming LLM calls: (duration - time to first token) / (output tokens - 1), in seconds.',
-      common,
-      buckets.timePerOutputToken,
-    ),
+    histograms: {
+      duration: histogram('duration'),
+      timeToFirstToken: histogram('timeToFirstToken'),
+      timePerOutputToken: histogram('timePerOutputToken'),
+    },
   };
-  const metrics = [
-    counter('requests_total', 'LLM calls finished, by status (ok or error).', [...common, 'status'], (c, one) => {
-      if (one.ok > 0) c.inc(one.okLabels, one.ok);
-      if (one.error > 0) c.inc(one.errorLabels, one.error);
-    }),
-    counter(
-      'request_failures_total',
-      'Failed LLM calls, by cause (error_type).',
-      [...common, 'error_type'],
-      (c, one) => {
-        one.failures.forEach((count, index) => {
-          if (count > 0) c.inc({ ...one.labels, error_type: ERROR_TYPES[index] ?? 'other' }, count);
-        });
-      },
-    ),
-    made.duration,
-    made.timeToFirstToken,
-    made.timePerOutputToken,
-    counter(
-      'tokens_total',
-      'Tokens by type: input, output, and the parts cached_input, cache_write (of input) and reasoning (of output).',
-      [...common, 'type'],
-      (c, one) => {
-        if (one.withUsage === 0) return;
-        one.tokens.forEach((count, index) => {
-          const type = TOKEN_TYPES[index]?.[0] ?? 'input';
-          // Input and output always get a series, so that rate() over them exists from the first call.
-          if (count > 0 || index < 2) c.inc({ ...one.labels, type }, count);
-        });
-      },
-    ),
-    seriesCounter(
-      'cost_usd_total',
-      'Cost of LLM calls in US dollars, from the provider-reported (or estimated) tokens and known prices.',
-      (one) => one.priced,
-      (one) => one.cost,
-    ),
-    seriesCounter(
-      'unpriced_requests_total',
-      'LLM calls whose model has no known price (tokens counted, cost not guessed).',
-      (one) => one.unpriced,
-    ),
-    seriesCounter(
-      'usage_estimated_total',
-      'LLM calls whose tokens were counted locally because the provider reported no usage.',
-      (one) => one.estimated,
-    ),
-    new Gauge({
-      name: `${prefix}requests_in_flight`,
-      help: 'LLM calls under way.',
-      labelNames: common,
-      registers: [],
-      collect(this: Gauge) {
-        this.reset();
-        for (const one of series.values()) this.set(one.labels, one.inFlight);
-      },
-    }),
-  ];
-  for (const metric of metrics) {
+  // The gauge is the live count of calls under way, written from the series when a scrape collects it. A reset
+  // leaves it alone: the calls are still running, and each takes itself off when it ends (never below 0).
+  const inFlight = new Gauge({
+    name: metricName('inFlight', prefix),
+    help: METRICS.inFlight.help,
+    labelNames: labelsOf('inFlight'),
+    registers: [],
+    collect(this: Gauge) {
+      this.reset();
+      for (const one of series.values()) this.set(one.labels, one.inFlight);
+    },
+  });
+  // Registered in the contract's order, which is the order of the exposition.
+  const metrics = {
+    requests: counter('requests'),
+    failures: counter('failures'),
+    duration: made.histograms.duration,
+    timeToFirstToken: made.histograms.timeToFirstToken,
+    timePerOutputToken: made.histograms.timePerOutputToken,
+    tokens: counter('tokens'),
+    cost: counter('cost'),
+    unpriced: counter('unpriced'),
+    estimated: counter('estimated'),
+    inFlight,
+  } satisfies Record<keyof typeof METRICS, Counter | Gauge | Histogram>;
+  for (const key of Object.keys(METRICS) as (keyof typeof METRICS)[]) {
     try {
-      registry.registerMetric(metric);
+      registry.registerMetric(metrics[key]);
     } catch (error) {
       throw new MeterConfigError(
         `llmeter: cannot register ${prefix}* metrics on this registry (another metric has the same name): ${String(error)}`,
+        { cause: error },
       );
     }
   }

@@ -3,38 +3,10 @@
  * into a {@link CallRecord}; only the recorder ({@link Meter}) turns records into metrics.
  */
 
-/** What kind of API call this was. The `operation` label. */
-export type Operation = 'chat' | 'responses' | 'embeddings' | 'text_completion' | 'other';
+import type { ErrorType, Operation } from './metric-contract.js';
 
-/** Every value of {@link Operation}, in a fixed order. */
-export const OPERATIONS: readonly Operation[] = ['chat', 'responses', 'embeddings', 'text_completion', 'other'];
-
-/** Why a call failed. The `error_type` label; a fixed list, documented in the README. */
-export type ErrorType =
-  | 'rate_limit'
-  | 'auth'
-  | 'bad_request'
-  | 'timeout'
-  | 'overloaded'
-  | 'server_error'
-  | 'network'
-  | 'aborted'
-  | 'stream_error'
-  | 'other';
-
-/** Every value of {@link ErrorType}, in a fixed order. */
-export const ERROR_TYPES: readonly ErrorType[] = [
-  'rate_limit',
-  'auth',
-  'bad_request',
-  'timeout',
-  'overloaded',
-  'server_error',
-  'network',
-  'aborted',
-  'stream_error',
-  'other',
-];
+// The label value types live in the metric contract; re-exported here for the modules that read them with a record.
+export type { ErrorType, Operation } from './metric-contract.js';
 
 /**
  * Token counts of one call, normalized across providers.
@@ -50,15 +22,6 @@ export interface Usage {
   cacheWrite: number;
   reasoning: number;
 }
-
-/** The `type` label of `llm_tokens_total`, in a fixed order, with the {@link Usage} field each reads. */
-export const TOKEN_TYPES = [
-  ['input', 'input'],
-  ['output', 'output'],
-  ['cached_input', 'cachedInput'],
-  ['cache_write', 'cacheWrite'],
-  ['reasoning', 'reasoning'],
-] as const satisfies readonly (readonly [string, keyof Usage])[];
 
 /** A {@link Usage} of zeros, for building up counts. */
 export function emptyUsage(): Usage {

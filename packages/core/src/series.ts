@@ -1,9 +1,10 @@
-import { ERROR_TYPES, type ErrorType, TOKEN_TYPES } from './record.js';
+import { ERROR_TYPES, type ErrorType, type ExtraLabels, TOKEN_TYPES } from './metric-contract.js';
 
 /** Label values of one series: provider, model, operation and the user labels. */
 export type SeriesLabels = Readonly<Record<string, string>>;
 
 const ERROR_INDEX = new Map<ErrorType, number>(ERROR_TYPES.map((type, index) => [type, index]));
+const OTHER_ERROR_INDEX = ERROR_TYPES.indexOf('other');
 
 /**
  * The running totals of one label set. Counters and the in-flight gauge are plain numbers here, written
@@ -13,12 +14,14 @@ const ERROR_INDEX = new Map<ErrorType, number>(ERROR_TYPES.map((type, index) => 
 export class Series {
   readonly labels: SeriesLabels;
   /** The label objects histograms observe with, built once instead of per call. */
-  readonly okLabels: SeriesLabels;
-  readonly errorLabels: SeriesLabels;
+  readonly okLabels: SeriesLabels & Pick<ExtraLabels, 'status'>;
+  readonly errorLabels: SeriesLabels & Pick<ExtraLabels, 'status'>;
   inFlight = 0;
   ok = 0;
   error = 0;
+  /** Failures by the index of their type in `ERROR_TYPES`. */
   readonly failures = new Float64Array(ERROR_TYPES.length);
+  /** Tokens by the index of their type in `TOKEN_TYPES`. */
   readonly tokens = new Float64Array(TOKEN_TYPES.length);
   /** Calls that reported usage: `input` and `output` series exist from the first one. */
   withUsage = 0;
@@ -34,7 +37,7 @@ export class Series {
   }
 
   fail(type: ErrorType): void {
-    const index = ERROR_INDEX.get(type) ?? ERROR_INDEX.get('other') ?? 0;
+    const index = ERROR_INDEX.get(type) ?? OTHER_ERROR_INDEX;
     this.failures[index] = (this.failures[index] ?? 0) + 1;
   }
 }

@@ -1,10 +1,16 @@
 export {
+  createDashboard,
+  type Dashboard,
+  type DashboardHandler,
+  type DashboardHistoryOptions,
+  type DashboardOptions,
+} from './create-dashboard.js';
+export { type DashboardData, type DashboardDataQuery, readDashboardData } from './dashboard-data.js';
+export {
   DASHBOARD_PATH,
-  type DashboardData,
   type DashboardRoutesOptions,
   dashboardRoutes,
   isDashboardRoute,
-  mountDashboard,
 } from './dashboard-routes.js';
 export {
   type ChartSeries,
@@ -13,3 +19,6 @@ export {
   MetricsHistory,
   type MetricsHistoryOptions,
 } from './metrics-history.js';
+export { DashboardAssetError } from './page-assets.js';
+export { DASHBOARD_CSP } from './page-headers.js';
+export type { ChartPanel, ChartUnit } from './page-html.js';

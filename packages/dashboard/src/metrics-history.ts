@@ -1,13 +1,16 @@
 import {
+  DEFAULT_PREFIX,
   type HistogramBucket,
   type HistogramValue,
   histogramQuantile,
   type LabelFilter,
   matchesFilter,
+  OVERFLOW_LABEL_VALUE,
   readMetricsSnapshot,
   type SeriesLabels,
   type SeriesValue,
   seriesKey,
+  TOKEN_TYPES,
   userLabels,
 } from '@llmeter/core';
 import type { Registry } from 'prom-client';
@@ -81,9 +84,9 @@ interface Group {
 }
 
 const IN_FLIGHT = 'inflight';
-const OVERFLOW = 'other';
+const OVERFLOW = OVERFLOW_LABEL_VALUE;
 const OVERFLOW_MODEL_KEY = `${OVERFLOW}\u0000${OVERFLOW}`;
-const TOKEN_TYPE_ORDER = ['input', 'output', 'cached_input', 'cache_write', 'reasoning'];
+const TOKEN_TYPE_ORDER: readonly string[] = TOKEN_TYPES.map(([type]) => type);
 const QUANTILES = [
   ['p50', 0.5],
   ['p95', 0.95],
@@ -127,7 +130,7 @@ export class MetricsHistory {
       throw new RangeError('MetricsHistory: intervalMs must be above 0 and retentionMs at least intervalMs');
     }
     this.capacity = Math.ceil(retentionMs / this.intervalMs);
-    this.prefix = options.prefix ?? 'llm_';
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.maxGroups = Math.max(1, options.maxGroups ?? 2000);
     this.timestamps = new Float64Array(this.capacity);
   }

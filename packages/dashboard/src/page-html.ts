@@ -1,13 +1,17 @@
+import type { HistoryView } from './metrics-history.js';
+
+/** How the page formats a chart's values (the formatters of `@llmeter/dashboard/format`). */
+export type ChartUnit = 'usd' | 'rate' | 'ratio' | 'seconds' | 'count';
+
 /** One chart of the page: its element id, the {@link HistoryView} field it draws, its title and unit. */
 export interface ChartPanel {
   id: string;
-  field: string;
+  field: Exclude<keyof HistoryView, 'intervalSeconds' | 'windowSeconds' | 'timestamps'>;
   title: string;
-  /** How the page formats values: `usd`, `rate`, `ratio`, `seconds` or `count`. */
-  unit: 'usd' | 'rate' | 'ratio' | 'seconds' | 'count';
+  unit: ChartUnit;
 }
 
-/** The charts, in page order; the page script reads them from the markup (`data-field`, `data-unit`). */
+/** The charts, in page order; the page's script reads them from the markup (`data-field`, `data-unit`). */
 export const CHART_PANELS: readonly ChartPanel[] = [
   { id: 'spend', field: 'spend', title: 'Spend by model (USD, cumulative over the history)', unit: 'usd' },
   { id: 'tokens', field: 'tokensPerSecond', title: 'Tokens/s by type', unit: 'rate' },
@@ -66,7 +70,7 @@ export function dashboardHtml(basePath: string): string {
     <link rel="stylesheet" href="uplot.css">
     <link rel="stylesheet" href="dashboard.css">
     <script src="uplot.js" defer></script>
-    <script src="dashboard.js" defer></script>
+    <script type="module" src="page/main.js"></script>
   </head>
   <body>
     <header>
@@ -95,7 +99,7 @@ export function dashboardHtml(basePath: string): string {
         <ul id="unpriced-list"><li class="none">none</li></ul>
       </section>
       <section class="panel">
-        <h2>Models <small id="model-count"></small> <small>(since the proxy started; click a column to sort)</small></h2>
+        <h2>Models <small id="model-count"></small> <small>(since the metrics began; click a column to sort)</small></h2>
         <div class="table-wrap">
           <table id="models"><thead><tr>${headers}</tr></thead><tbody></tbody></table>
         </div>

@@ -7,23 +7,23 @@ import {
   gunzipSync,
   inflateSync,
 } from 'node:zlib';
-import {
-  type CallOutcome,
-  type InFlightCall,
-  type Operation,
-  SseParser,
-  type StreamAccumulator,
-  type StreamEnding,
-  streamOutcome,
-  type WireFormat,
-} from '@llmeter/core';
+import type { FollowedStream, InFlightCall, Operation, TransportEnding } from '@llmeter/core';
+import { type ResponseSummary, SseParser, type StreamAccumulator, type WireFormat } from '@llmeter/core/wire';
+
+/** What a response body said, in the shape core's `callOutcome` takes it. */
+export interface ObservedBody {
+  /** A stream, followed event by event. */
+  stream?: FollowedStream;
+  /** A complete JSON body. */
+  response?: ResponseSummary;
+}
 
 /** Reads a copy of the response body the client receives, and tells what it said about the call. */
 export interface ResponseObserver {
   /** Bytes just written to the client (the proxy keeps no reference to them after this returns). */
   take(chunk: Buffer, writtenAt: number): void;
-  /** The outcome once the body ended, or stopped (`ending`); waits for a decompressing copy to drain. */
-  finish(ending: StreamEnding, endedAt: number): Promise<CallOutcome>;
+  /** What the body said once it ended, or stopped (`transport`); waits for a decompressing copy to drain. */
+  finish(transport: TransportEnding): Promise<ObservedBody>;
 }
 
 /** What observers need to know about the call. */
@@ -91,19 +91,11 @@ export class SseObserver implements ResponseObserver {
     this.#parser?.push(chunk);
   }
 
-  async finish(ending: StreamEnding, endedAt: number): Promise<CallOutcome> {
+  async finish(): Promise<ObservedBody> {
     if (this.#decoder !== undefined) await drain(this.#decoder);
     this.#parser?.end();
     const { format, operation, model, requestBody } = this.#call;
-    return streamOutcome({
-      summary: this.#accumulator.summary(),
-      ending,
-      format,
-      operation,
-      model,
-      requestBody,
-      endedAt,
-    });
+    return { stream: { summary: this.#accumulator.summary(), format, operation, model, requestBody } };
   }
 }
 
@@ -131,26 +123,22 @@ export class JsonObserver implements ResponseObserver {
     else this.#chunks.push(chunk);
   }
 
-  async finish(ending: StreamEnding, endedAt: number): Promise<CallOutcome> {
-    const outcome: CallOutcome = { endedAt };
-    if (ending !== 'complete' || this.#size > this.#limit) return outcome;
+  async finish(transport: TransportEnding): Promise<ObservedBody> {
+    if (transport !== 'complete' || this.#size > this.#limit) {
+      this.#chunks = [];
+      return {};
+    }
     let body: unknown;
     try {
       const bytes = decodeWhole(Buffer.concat(this.#chunks, this.#size), this.#encoding, this.#limit);
       body = JSON.parse(bytes.toString('utf8'));
     } catch {
       // Not JSON after all (or not decodable): the call still counts, without usage.
-      return outcome;
+      return {};
     } finally {
       this.#chunks = [];
     }
-    const summary = this.#call.format.parseResponse(this.#call.operation, body);
-    outcome.responseModel = summary.responseModel;
-    if (summary.usage) {
-      outcome.usage = summary.usage;
-      outcome.usageSource = 'reported';
-    }
-    return outcome;
+    return { response: this.#call.format.parseResponse(this.#call.operation, body) };
   }
 }
 

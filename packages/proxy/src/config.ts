@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { CardinalityLimits, ModelPrice, PriceOverrides } from '@llmeter/core';
+import type { CardinalityLimits, PriceOverrides } from '@llmeter/core';
+import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
+
+// This module is what `llmeter --help` and usage errors load: it must stay free of runtime imports of
+// @llmeter/core (prices, prom-client). Types only.
 
 /** A configuration that cannot be used: a bad flag, a bad config file, a bad value. The message says which. */
 export class ConfigError extends Error {
@@ -13,8 +17,10 @@ export type StreamUsageMode = 'inject' | 'passthrough';
 /** pino's levels, plus `silent`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['inject', 'passthrough'];
+/** Every {@link StreamUsageMode}, the default first. */
+export const STREAM_USAGE_MODES: readonly StreamUsageMode[] = ['inject', 'passthrough'];
+/** Every {@link LogLevel}, from the fewest lines to the most, then `silent`. */
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** One upstream: where `/NAME/...` requests go, and the `provider` label of their metrics. */
 export interface Upstream {
@@ -56,7 +62,20 @@ export interface ProxyConfig {
   timeouts: Timeouts;
 }
 
-/** Any part of a {@link ProxyConfig}, as a config file or flags give it; upstreams as `NAME → URL`. */
+/** The `limits` setting: body sizes, and the cardinality guard's limits. */
+export interface LimitsInput {
+  requestBodyBytes?: number | undefined;
+  responseBodyBytes?: number | undefined;
+  /** Distinct values of the `model` label; the rest become `other`. Default 200. */
+  models?: number | undefined;
+  /** Distinct values of each client label; the rest become `other`. Default 50. */
+  labelValues?: number | undefined;
+}
+
+/**
+ * Any part of the settings, as a config file, the environment, flags or a program give them (upstreams as
+ * `NAME → URL`). The YAML config file has exactly these keys.
+ */
 export interface ProxyConfigInput {
   host?: string | undefined;
   port?: number | undefined;
@@ -65,9 +84,9 @@ export interface ProxyConfigInput {
   metricsToken?: string | undefined;
   streamUsage?: StreamUsageMode | undefined;
   logLevel?: LogLevel | undefined;
+  /** USD per million tokens, by model; wins over the bundled prices. */
   prices?: PriceOverrides | undefined;
-  cardinality?: CardinalityLimits | undefined;
-  limits?: Partial<BodyLimits> | undefined;
+  limits?: LimitsInput | undefined;
   timeouts?: Partial<Timeouts> | undefined;
 }
 
@@ -92,233 +111,356 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = {
   shutdownMs: 10_000,
 };
 
+export const DEFAULT_STREAM_USAGE: StreamUsageMode = 'inject';
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The schema: every setting, its type, its rule and its default. Messages are the predicate of a sentence whose
+// subject (`config.yaml: limits.requestBodyBytes`, `--port`) is added when the issue is reported.
+
+type Issue = v.BaseIssue<unknown>;
+
+/** `must be WHAT, got VALUE`. */
+function mustBe(what: string): (issue: Issue) => string {
+  return (issue) => `must be ${what}, got ${issue.received}`;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A mapping of fixed keys; unknown keys are rejected. (valibot's objects accept arrays: ruled out first.) */
+function settingsObject<const E extends v.ObjectEntries>(entries: E) {
+  const known = Object.keys(entries).join(', ');
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isMapping, mustBe('a mapping of settings')),
+    v.strictObject(entries, (issue) => (issue.expected === 'never' ? `(known: ${known})` : 'is required')),
+  );
+}
+
+/** A mapping of names the user picks (upstreams, models) to values. */
+function namedMapping<K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(
+  key: K,
+  value: V,
+  what: string,
+) {
+  return v.pipe(v.custom<Record<string, unknown>>(isMapping, mustBe(what)), v.record(key, value));
+}
+
+function positiveNumber() {
+  const message = mustBe('a positive number');
+  return v.pipe(v.number(message), v.finite(message), v.gtValue(0, message));
+}
+
+function positiveInteger() {
+  const message = mustBe('a positive integer');
+  return v.pipe(v.number(message), v.integer(message), v.gtValue(0, message));
+}
+
+function usdPerMillionTokens() {
+  const message = mustBe('a number >= 0 (USD per million tokens)');
+  return v.pipe(v.number(message), v.finite(message), v.minValue(0, message));
+}
+
 const UPSTREAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Why `raw` cannot be an upstream URL, or undefined when it can. The URL is not repeated: it may hold a secret. */
+function upstreamUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `must be an http or https URL, got "${raw}"`;
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    return 'must not carry a query, fragment or credentials';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `must be an http or https URL, got ${url.protocol} (only http and https are supported)`;
+  }
+  return undefined;
+}
+
+const UPSTREAMS = v.pipe(
+  namedMapping(
+    v.pipe(
+      v.string(),
+      v.regex(
+        UPSTREAM_NAME,
+        (issue) => `name ${issue.received} must be letters, digits, "_", "-" or "." (it is a path segment)`,
+      ),
+    ),
+    v.pipe(
+      v.string(mustBe('a URL')),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const problem = upstreamUrlProblem(dataset.value);
+        if (problem !== undefined) addIssue({ message: problem });
+      }),
+    ),
+    'a mapping of names to URLs, e.g. "openai: https://api.openai.com"',
+  ),
+  v.check((upstreams) => Object.keys(upstreams).length > 0, 'must name at least one upstream'),
+);
+
+const LABEL_HEADER = v.pipe(
+  v.string(mustBe('a label name')),
+  v.regex(LABEL_NAME, mustBe('a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)')),
+  v.check((label) => !label.startsWith('__'), mustBe('a label name not starting with "__" (reserved)')),
+);
+
+const PRICE = settingsObject({
+  input: usdPerMillionTokens(),
+  output: usdPerMillionTokens(),
+  cachedInput: v.optional(usdPerMillionTokens()),
+  cacheWrite: v.optional(usdPerMillionTokens()),
+});
+
+const LIMITS_ENTRIES = {
+  requestBodyBytes: v.optional(positiveNumber(), DEFAULT_LIMITS.requestBodyBytes),
+  responseBodyBytes: v.optional(positiveNumber(), DEFAULT_LIMITS.responseBodyBytes),
+  models: v.optional(positiveInteger()),
+  labelValues: v.optional(positiveInteger()),
+};
+
+const TIMEOUTS_ENTRIES = {
+  upstreamMs: v.optional(positiveNumber(), DEFAULT_TIMEOUTS.upstreamMs),
+  shutdownMs: v.optional(positiveNumber(), DEFAULT_TIMEOUTS.shutdownMs),
+};
+
+const PORT_MESSAGE = mustBe('an integer from 0 to 65535');
+const HOST_MESSAGE = mustBe('a host name or IP address');
+
+const SETTINGS_ENTRIES = {
+  host: v.optional(
+    v.pipe(
+      v.string(HOST_MESSAGE),
+      v.check((host) => host !== '', HOST_MESSAGE),
+    ),
+    DEFAULT_HOST,
+  ),
+  port: v.optional(
+    v.pipe(
+      v.number(PORT_MESSAGE),
+      v.integer(PORT_MESSAGE),
+      v.minValue(0, PORT_MESSAGE),
+      v.maxValue(65_535, PORT_MESSAGE),
+    ),
+    DEFAULT_PORT,
+  ),
+  upstreams: v.optional(UPSTREAMS, DEFAULT_UPSTREAMS),
+  labelHeaders: v.optional(v.array(LABEL_HEADER, mustBe('a list of label names')), []),
+  // The token is a secret: a value of the wrong type is not echoed.
+  metricsToken: v.optional(v.string('must be a string')),
+  streamUsage: v.optional(
+    v.picklist(STREAM_USAGE_MODES, mustBe(`one of ${STREAM_USAGE_MODES.join(', ')}`)),
+    DEFAULT_STREAM_USAGE,
+  ),
+  logLevel: v.optional(v.picklist(LOG_LEVELS, mustBe(`one of ${LOG_LEVELS.join(', ')}`)), DEFAULT_LOG_LEVEL),
+  prices: v.optional(
+    namedMapping(v.pipe(v.string(), v.nonEmpty('name must not be empty')), PRICE, 'a mapping of model names to prices'),
+    {},
+  ),
+  limits: v.optional(settingsObject(LIMITS_ENTRIES), {}),
+  timeouts: v.optional(settingsObject(TIMEOUTS_ENTRIES), {}),
+};
+
+const SETTINGS = settingsObject(SETTINGS_ENTRIES);
+
 /**
- * Merges configuration layers, later ones winning field by field (defaults, then a config file, then the
- * environment, then flags), and validates the result.
- * @throws {ConfigError} naming the first invalid value.
+ * Every setting, as dotted paths (`*` stands for a name the user picks). The config file takes exactly these;
+ * `llmeter proxy --help` documents each.
  */
-export function resolveConfig(...layers: readonly ProxyConfigInput[]): ProxyConfig {
-  const merged: ProxyConfigInput = {};
+export const CONFIG_KEYS: readonly string[] = [
+  ...Object.keys(SETTINGS_ENTRIES),
+  ...Object.keys(PRICE.pipe[1].entries).map((key) => `prices.*.${key}`),
+  ...Object.keys(LIMITS_ENTRIES).map((key) => `limits.${key}`),
+  ...Object.keys(TIMEOUTS_ENTRIES).map((key) => `timeouts.${key}`),
+];
+
+/** The settings once merged and validated: every default filled in. Usable as a {@link ProxyConfigInput}. */
+export type ProxySettings = v.InferOutput<typeof SETTINGS>;
+
+/** The defaults, as the settings every layer is merged over. */
+export const DEFAULT_SETTINGS: Readonly<ProxySettings> = v.parse(SETTINGS, {});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Layers and the merge.
+
+/** Settings from one place, and how to name that place in error messages. */
+export interface ConfigLayer {
+  /** Where the settings come from: a file's path, `environment`, `flags`; empty for a program's own options. */
+  readonly source: string;
+  /** A {@link ProxyConfigInput}, or a parsed config file: checked after the merge. */
+  readonly settings: unknown;
+  /**
+   * How this place spells a top-level setting, when not by its key: `{ port: '--port' }` makes an error about
+   * this layer's port say `--port must be …` instead of `flags: port must be …`.
+   */
+  readonly names?: Readonly<Partial<Record<keyof ProxyConfigInput, string>>>;
+}
+
+// Nested mappings of fixed keys merge field by field; the rest (upstreams, labelHeaders, prices) replace.
+const MERGED_BY_FIELD = new Set(['limits', 'timeouts']);
+
+/** Which layer set each value, by path, for error messages. */
+type Origins = Map<string, ConfigLayer>;
+
+const pathKey = (path: readonly (string | number)[]): string => JSON.stringify(path);
+
+/**
+ * Merges `layers` over the defaults, later layers winning field by field (`limits` and `timeouts` merge per
+ * field; `upstreams`, `labelHeaders` and `prices` replace), then validates the result. An absent, `undefined`
+ * or `null` value leaves the value below it in place.
+ * @throws {ConfigError} naming every invalid value by where it came from: `config.yaml: limits.requestBodyBytes
+ * must be a positive number, got "x"`, `unknown setting "prots" (known: …)`, `--port must be …`.
+ * @example
+ * ```ts
+ * const settings = mergeConfig([
+ *   readConfigFile('llmeter.yaml'),
+ *   { source: 'environment', settings: { port: 9000 }, names: { port: 'LLMETER_PORT' } },
+ * ]);
+ * await startProxy(settings);
+ * ```
+ */
+export function mergeConfig(layers: readonly ConfigLayer[]): ProxySettings {
+  const merged: Record<string, unknown> = {};
+  const origins: Origins = new Map();
   for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
-      const target = merged as Record<string, unknown>;
-      const previous = target[key];
-      // Nested objects of numbers merge field by field; upstreams, label headers and prices replace.
-      if ((key === 'limits' || key === 'timeouts' || key === 'cardinality') && isRecord(previous)) {
-        target[key] = { ...previous, ...(value as object) };
+    const settings = layer.settings ?? {};
+    if (!isMapping(settings)) {
+      throw new ConfigError(`${prefix(layer)}expected a mapping of settings at the top level`);
+    }
+    for (const [key, value] of Object.entries(settings)) {
+      if (value === undefined || value === null) continue;
+      const below = merged[key];
+      if (!(MERGED_BY_FIELD.has(key) && isMapping(value) && isMapping(below))) forgetOrigins(origins, key);
+      origins.set(pathKey([key]), layer);
+      if (MERGED_BY_FIELD.has(key) && isMapping(value)) {
+        const fields: Record<string, unknown> = isMapping(below) ? { ...below } : {};
+        for (const [field, fieldValue] of Object.entries(value)) {
+          if (fieldValue === undefined || fieldValue === null) continue;
+          fields[field] = fieldValue;
+          origins.set(pathKey([key, field]), layer);
+        }
+        merged[key] = fields;
       } else {
-        target[key] = value;
+        merged[key] = value;
       }
     }
   }
-  return {
-    host: merged.host ?? DEFAULT_HOST,
-    port: checkPort(merged.port ?? DEFAULT_PORT),
-    upstreams: checkUpstreams(merged.upstreams ?? DEFAULT_UPSTREAMS),
-    labelHeaders: checkLabelHeaders(merged.labelHeaders ?? []),
-    metricsToken: merged.metricsToken === '' ? undefined : merged.metricsToken,
-    streamUsage: checkChoice('streamUsage', merged.streamUsage ?? 'inject', STREAM_USAGE_MODES),
-    logLevel: checkChoice('logLevel', merged.logLevel ?? 'info', LOG_LEVELS),
-    prices: merged.prices ?? {},
-    cardinality: merged.cardinality ?? {},
-    limits: {
-      requestBodyBytes: checkPositive('limits.requestBodyBytes', merged.limits?.requestBodyBytes, DEFAULT_LIMITS),
-      responseBodyBytes: checkPositive('limits.responseBodyBytes', merged.limits?.responseBodyBytes, DEFAULT_LIMITS),
-    },
-    timeouts: {
-      upstreamMs: checkPositive('timeouts.upstreamMs', merged.timeouts?.upstreamMs, DEFAULT_TIMEOUTS),
-      shutdownMs: checkPositive('timeouts.shutdownMs', merged.timeouts?.shutdownMs, DEFAULT_TIMEOUTS),
-    },
-  };
+  const result = v.safeParse(SETTINGS, merged, { abortPipeEarly: true });
+  if (!result.success) {
+    throw new ConfigError(result.issues.map((issue) => describeIssue(issue, origins)).join('\n'), {
+      cause: new v.ValiError(result.issues),
+    });
+  }
+  return result.output;
 }
 
+/** Forgets which layers set `key` and the values inside it: a layer replaces it whole. */
+function forgetOrigins(origins: Origins, key: string): void {
+  // `["limits"` starts the key of `["limits"]` and of every path inside it, and of nothing else.
+  const start = pathKey([key]).slice(0, -1);
+  for (const path of origins.keys()) if (path.startsWith(start)) origins.delete(path);
+}
+
+/** Which layer set the value at `path`: the one that set it or the nearest mapping holding it. */
+function originOf(origins: Origins, path: readonly (string | number)[]): ConfigLayer | undefined {
+  for (let length = path.length; length > 0; length -= 1) {
+    const layer = origins.get(pathKey(path.slice(0, length)));
+    if (layer !== undefined) return layer;
+  }
+  return undefined;
+}
+
+function prefix(layer: ConfigLayer | undefined): string {
+  return layer?.source ? `${layer.source}: ` : '';
+}
+
+function dotted(path: readonly (string | number)[]): string {
+  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
+}
+
+/** The setting at `path` as `layer` spells it: `config.yaml: limits.requestBodyBytes`, `--upstream openai`. */
+function subject(layer: ConfigLayer | undefined, path: readonly (string | number)[]): string {
+  const [top, ...rest] = path;
+  const name = typeof top === 'string' ? layer?.names?.[top as keyof ProxyConfigInput] : undefined;
+  if (name === undefined) return `${prefix(layer)}${dotted(path)}`;
+  // A flag takes one value at a time: list positions mean nothing to its user, names (of upstreams) do.
+  const names = rest.filter((key) => typeof key === 'string');
+  return names.length === 0 ? name : `${name} ${names.join('.')}`;
+}
+
+function describeIssue(issue: Issue, origins: Origins): string {
+  const items = issue.path ?? [];
+  const path = items.map((item) => item.key as string | number);
+  const layer = originOf(origins, path);
+  if (issue.type === 'strict_object') {
+    return issue.expected === 'never'
+      ? `${prefix(layer)}unknown setting "${dotted(path)}" ${issue.message}`
+      : `${subject(layer, path)} ${issue.message}`;
+  }
+  // A bad name in a mapping of names (an upstream's): the message names it.
+  if (items.at(-1)?.origin === 'key') return `${subject(layer, path.slice(0, -1))}: ${issue.message}`;
+  return `${subject(layer, path)} ${issue.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading files and resolving.
+
 /**
- * Reads a YAML config file. Keys: `host`, `port`, `upstreams` (map of name to URL, in route order),
- * `labelHeaders` (list), `metricsToken`, `streamUsage`, `logLevel`, `prices` (model → per-million USD
- * `{input, output, cachedInput?, cacheWrite?}`), `limits` (`requestBodyBytes`, `responseBodyBytes`, `models`,
- * `labelValues`), `timeouts` (`upstreamMs`, `shutdownMs`).
- * @throws {ConfigError} when the file cannot be read, is not YAML, or has a key or value of the wrong kind.
+ * Reads a YAML config file as a layer for {@link mergeConfig}; its values are checked by the merge. Keys: see
+ * {@link CONFIG_KEYS} and `llmeter proxy --help`.
+ * @throws {ConfigError} when the file cannot be read or is not YAML (the cause is the underlying error).
+ * @example
+ * ```ts
+ * const settings = mergeConfig([readConfigFile('llmeter.yaml'), { source: 'flags', settings: { port: 0 } }]);
+ * ```
  */
-export function readConfigFile(path: string): ProxyConfigInput {
+export function readConfigFile(path: string): ConfigLayer {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  let document: unknown;
   try {
-    document = parseYaml(text);
+    return { source: path, settings: parseYaml(text) };
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
-  return configFromDocument(document ?? {}, path);
-}
-
-/** Checks a parsed config document and turns it into a {@link ProxyConfigInput}. */
-export function configFromDocument(document: unknown, source = 'config'): ProxyConfigInput {
-  if (!isRecord(document)) throw new ConfigError(`${source}: expected a mapping of settings at the top level`);
-  const known = new Set([
-    'host',
-    'port',
-    'upstreams',
-    'labelHeaders',
-    'metricsToken',
-    'streamUsage',
-    'logLevel',
-    'prices',
-    'limits',
-    'timeouts',
-  ]);
-  for (const key of Object.keys(document)) {
-    if (!known.has(key)) throw new ConfigError(`${source}: unknown setting "${key}" (known: ${[...known].join(', ')})`);
-  }
-  const at = (key: string) => `${source}: ${key}`;
-  const input: ProxyConfigInput = {
-    host: optionalString(document.host, at('host')),
-    port: optionalNumber(document.port, at('port')),
-    metricsToken: optionalString(document.metricsToken, at('metricsToken')),
-    streamUsage: optionalString(document.streamUsage, at('streamUsage')) as StreamUsageMode | undefined,
-    logLevel: optionalString(document.logLevel, at('logLevel')) as LogLevel | undefined,
-  };
-  if (document.upstreams !== undefined) {
-    const upstreams = document.upstreams;
-    if (!isRecord(upstreams) || !Object.values(upstreams).every((url) => typeof url === 'string')) {
-      throw new ConfigError(`${at('upstreams')} must map names to URLs, e.g. "openai: https://api.openai.com"`);
-    }
-    input.upstreams = upstreams as Record<string, string>;
-  }
-  if (document.labelHeaders !== undefined) {
-    const labels = document.labelHeaders;
-    if (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string')) {
-      throw new ConfigError(`${at('labelHeaders')} must be a list of label names`);
-    }
-    input.labelHeaders = labels as string[];
-  }
-  if (document.prices !== undefined) {
-    if (!isRecord(document.prices)) throw new ConfigError(`${at('prices')} must map model names to prices`);
-    input.prices = document.prices as Record<string, ModelPrice>;
-  }
-  if (document.limits !== undefined) {
-    const limits = numberRecord(document.limits, at('limits'), [
-      'requestBodyBytes',
-      'responseBodyBytes',
-      'models',
-      'labelValues',
-    ]);
-    input.limits = { requestBodyBytes: limits.requestBodyBytes, responseBodyBytes: limits.responseBodyBytes };
-    input.cardinality = { models: limits.models, labelValues: limits.labelValues };
-    if (input.cardinality.models === undefined) delete input.cardinality.models;
-    if (input.cardinality.labelValues === undefined) delete input.cardinality.labelValues;
-  }
-  if (document.timeouts !== undefined) {
-    input.timeouts = numberRecord(document.timeouts, at('timeouts'), ['upstreamMs', 'shutdownMs']);
-  }
-  return input;
 }
 
 /**
- * Parses `NAME=URL` pairs (the `--upstream` flag) into an ordered map.
- * @throws {ConfigError} on a pair without `=` or a name given twice.
+ * Merges settings objects over the defaults, later ones winning field by field (see {@link mergeConfig}), and
+ * resolves them into a {@link ProxyConfig}.
+ * @throws {ConfigError} naming every invalid value.
+ * @example
+ * ```ts
+ * const config = resolveConfig({ upstreams: { local: 'http://127.0.0.1:8000' } }, { port: 0 });
+ * config.upstreams[0]?.url.href; // 'http://127.0.0.1:8000/'
+ * ```
  */
-export function parseUpstreamPairs(pairs: readonly string[]): Record<string, string> {
-  const upstreams: Record<string, string> = {};
-  for (const pair of pairs) {
-    const equals = pair.indexOf('=');
-    if (equals <= 0) throw new ConfigError(`--upstream expects NAME=URL, got "${pair}"`);
-    const name = pair.slice(0, equals);
-    if (Object.hasOwn(upstreams, name)) throw new ConfigError(`upstream "${name}" is given twice`);
-    upstreams[name] = pair.slice(equals + 1);
-  }
-  return upstreams;
-}
-
-function checkUpstreams(upstreams: Readonly<Record<string, string>>): Upstream[] {
-  const entries = Object.entries(upstreams);
-  if (entries.length === 0) throw new ConfigError('at least one upstream is needed');
-  return entries.map(([name, raw]) => {
-    if (!UPSTREAM_NAME.test(name)) {
-      throw new ConfigError(`upstream name "${name}" must be letters, digits, "_", "-" or "." (it is a path segment)`);
-    }
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new ConfigError(`upstream "${name}": "${raw}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError(`upstream "${name}": only http and https URLs are supported, got ${url.protocol}`);
-    }
-    if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-      throw new ConfigError(`upstream "${name}": the URL must not carry a query, fragment or credentials`);
-    }
-    return { name, url };
-  });
-}
-
-function checkLabelHeaders(labels: readonly string[]): string[] {
-  for (const label of labels) {
-    if (!LABEL_NAME.test(label) || label.startsWith('__')) {
-      throw new ConfigError(`label header "${label}" is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
-    }
-  }
-  return [...new Set(labels)];
-}
-
-function checkPort(port: number): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be 0-65535, got ${port}`);
-  return port;
-}
-
-function checkPositive<K extends string>(
-  name: string,
-  value: number | undefined,
-  defaults: Readonly<Record<K, number>>,
-) {
-  const key = name.slice(name.indexOf('.') + 1) as K;
-  const result = value ?? defaults[key];
-  if (typeof result !== 'number' || !Number.isFinite(result) || result <= 0) {
-    throw new ConfigError(`${name} must be a positive number, got ${String(value)}`);
-  }
-  return result;
-}
-
-function checkChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${value}"`);
-  }
-  return value as T;
-}
-
-function optionalString(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string`);
-  return value;
-}
-
-function optionalNumber(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number') throw new ConfigError(`${name} must be a number`);
-  return value;
-}
-
-function numberRecord<K extends string>(value: unknown, name: string, keys: readonly K[]): Partial<Record<K, number>> {
-  if (!isRecord(value)) throw new ConfigError(`${name} must be a mapping`);
-  const result: Partial<Record<K, number>> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (!(keys as readonly string[]).includes(key)) {
-      throw new ConfigError(`${name}: unknown setting "${key}" (known: ${keys.join(', ')})`);
-    }
-    if (typeof field !== 'number') throw new ConfigError(`${name}.${key} must be a number`);
-    result[key as K] = field;
-  }
-  return result;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function resolveConfig(...inputs: readonly ProxyConfigInput[]): ProxyConfig {
+  const settings = mergeConfig(inputs.map((input) => ({ source: '', settings: input })));
+  const { models, labelValues, requestBodyBytes, responseBodyBytes } = settings.limits;
+  const cardinality: CardinalityLimits = {};
+  if (models !== undefined) cardinality.models = models;
+  if (labelValues !== undefined) cardinality.labelValues = labelValues;
+  return {
+    host: settings.host,
+    port: settings.port,
+    upstreams: Object.entries(settings.upstreams).map(([name, url]) => ({ name, url: new URL(url) })),
+    labelHeaders: [...new Set(settings.labelHeaders)],
+    // An empty token (an unset environment variable's usual form) asks for no token.
+    metricsToken: settings.metricsToken === '' ? undefined : settings.metricsToken,
+    streamUsage: settings.streamUsage,
+    logLevel: settings.logLevel,
+    prices: settings.prices,
+    cardinality,
+    limits: { requestBodyBytes, responseBodyBytes },
+    timeouts: { ...settings.timeouts },
+  };
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { isDashboardRoute, type MetricsHistory, mountDashboard } from '@llmeter/dashboard';
+import { DASHBOARD_PATH, type Dashboard, isDashboardRoute } from '@llmeter/dashboard';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 
@@ -21,8 +21,8 @@ export interface OwnRoutesOptions {
   metricsToken: string | undefined;
   /** True once a shutdown started: `/healthz` then answers 503, so a load balancer stops sending traffic. */
   shuttingDown: () => boolean;
-  /** The metrics history behind `/dashboard`; no dashboard without one. */
-  history?: MetricsHistory | undefined;
+  /** The dashboard served at `/dashboard`; none when undefined. */
+  dashboard?: Dashboard | undefined;
 }
 
 /**
@@ -49,7 +49,7 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
   app.get('/healthz', (c) =>
     options.shuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' }),
   );
-  if (options.history) mountDashboard(app, options.history);
+  if (options.dashboard) app.route(DASHBOARD_PATH, options.dashboard.app);
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
   return app;
 }

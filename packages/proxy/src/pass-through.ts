@@ -1,26 +1,29 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import {
-  type CallOutcome,
-  type ErrorType,
-  errorTypeFromStatus,
+  callOutcome,
   type InFlightCall,
   type Labels,
   type Meter,
   type Operation,
-  type StreamEnding,
-  type WireFormat,
-  wireFormatForPath,
+  type TransportEnding,
 } from '@llmeter/core';
+import { isRecord, openAiWireFormat, streamUsageToAsk, type WireFormat, wireFormatForPath } from '@llmeter/core/wire';
 import type { Logger } from 'pino';
 import { logCall } from './call-log.js';
-import { isObservableEncoding, JsonObserver, type ResponseObserver, SseObserver } from './call-observer.js';
+import {
+  isObservableEncoding,
+  JsonObserver,
+  type ObservedBody,
+  type ResponseObserver,
+  SseObserver,
+} from './call-observer.js';
 import type { BodyLimits, StreamUsageMode } from './config.js';
 import { forwardedRequestHeaders, forwardedResponseHeaders, withHeader } from './forwarded-headers.js';
 import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBody } from './request-body.js';
 import { isRejection, type Route, type Router } from './routing.js';
-import { sendProxyError } from './upstream-errors.js';
-import { needsUsageInjection, UsageChunkFilter, withIncludeUsage } from './usage-injection.js';
+import { sendProxyError, UpstreamConnectionError, UpstreamTimeoutError } from './upstream-errors.js';
+import { UsageChunkFilter, withStreamUsageAsked } from './usage-injection.js';
 
 /** What the pass-through needs. */
 export interface PassThroughOptions {
@@ -32,11 +35,6 @@ export interface PassThroughOptions {
   /** Label names clients may set with `x-llmeter-label-NAME`. */
   labelHeaders: readonly string[];
   logger: Logger;
-}
-
-/** The upstream went silent for longer than the configured timeout. */
-class UpstreamTimeoutError extends Error {
-  override readonly name = 'UpstreamTimeoutError';
 }
 
 /**
@@ -157,7 +155,8 @@ class Exchange {
   #upstreamRes: IncomingMessage | undefined;
   #status: number | undefined;
   #observer: ResponseObserver | undefined;
-  #timedOut = false;
+  /** Set once the upstream went silent for too long (and its request was destroyed with it). */
+  #timeout: UpstreamTimeoutError | undefined;
   #finished = false;
 
   constructor(
@@ -188,17 +187,20 @@ class Exchange {
     const { options, allowedLabels } = this.#proxy;
     let sent = body;
     if (body !== undefined && body.length > 0) {
-      this.#requestBody = parseJson(body);
-      const parsed = this.#requestBody;
-      if (isRecord(parsed)) {
-        if (typeof parsed.model === 'string') this.#model = parsed.model;
-        this.#stream = parsed.stream === true;
-        if (options.streamUsage === 'inject' && this.#format?.name === 'openai') {
-          if (needsUsageInjection(this.#operation, parsed)) {
-            sent = withIncludeUsage(body, parsed);
-            this.#injected = true;
-          }
-        }
+      const parsed = parseJson(body);
+      this.#requestBody = parsed;
+      // A path no wire format knows goes to the first upstream as it is (images, audio, moderations: OpenAI's
+      // API); its body names its model the way both formats do.
+      const request = (this.#format ?? openAiWireFormat).readRequest(parsed);
+      this.#model = request.model;
+      this.#stream = request.stream;
+      const option =
+        options.streamUsage === 'inject' && this.#format !== undefined
+          ? streamUsageToAsk(this.#format, this.#operation, parsed)
+          : undefined;
+      if (option !== undefined && isRecord(parsed)) {
+        sent = withStreamUsageAsked(body, parsed, option);
+        this.#injected = true;
       }
     }
     this.#body = sent;
@@ -236,8 +238,8 @@ class Exchange {
     });
     this.#upstreamReq = upstreamReq;
     upstreamReq.setTimeout(this.#proxy.options.upstreamTimeoutMs, () => {
-      this.#timedOut = true;
-      upstreamReq.destroy(new UpstreamTimeoutError('the upstream did not answer in time'));
+      this.#timeout = new UpstreamTimeoutError(`upstream "${this.#route.upstream.name}" went silent`);
+      upstreamReq.destroy(this.#timeout);
     });
     upstreamReq.on('response', (upstreamRes) => this.#onResponse(upstreamRes));
     upstreamReq.on('error', (error) => this.#onUpstreamError(error, upstreamReq, attempt));
@@ -262,19 +264,15 @@ class Exchange {
       return;
     }
     const name = this.#route.upstream.name;
-    if (this.#timedOut) {
+    if (this.#timeout !== undefined) {
       this.#status = 504;
       sendProxyError(this.#res, 'upstream_timeout', `upstream "${name}" did not answer in time`, this.#format);
-      void this.#finish('error', 'timeout');
+      void this.#finish('failed', this.#timeout);
     } else {
       this.#status = 502;
-      sendProxyError(
-        this.#res,
-        'upstream_unreachable',
-        `upstream "${name}" is unreachable (${code ?? error.message})`,
-        this.#format,
-      );
-      void this.#finish('error', 'network');
+      const message = `upstream "${name}" is unreachable (${code ?? error.message})`;
+      sendProxyError(this.#res, 'upstream_unreachable', message, this.#format);
+      void this.#finish('failed', new UpstreamConnectionError(message, { cause: error }));
     }
   }
 
@@ -346,7 +344,7 @@ class Exchange {
       if (upstreamRes.complete || this.#finished) return;
       // The upstream cut the body short: so does the client's copy, rather than ending it as if it were whole.
       res.destroy();
-      void this.#finish('error', this.#timedOut ? 'timeout' : undefined);
+      void this.#finish('failed', this.#timeout);
     });
   }
 
@@ -362,8 +360,11 @@ class Exchange {
     else this.#proxy.release(this.#res);
   }
 
-  /** Records the call, once, however it ended. `cause` overrides what the response said. */
-  async #finish(ending: StreamEnding, cause?: ErrorType): Promise<void> {
+  /**
+   * Records the call, once, however it ended: what the transport did, the upstream's status, and what the
+   * body said go to core's `callOutcome`, which decides (the same way as for the SDK).
+   */
+  async #finish(transport: TransportEnding, error?: Error): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     const call = this.#call;
@@ -372,22 +373,25 @@ class Exchange {
       return;
     }
     const endedAt = performance.now();
-    let outcome: CallOutcome = { endedAt };
-    const status = this.#status;
+    let observed: ObservedBody = {};
     try {
-      if (status !== undefined && status >= 400 && cause === undefined) {
-        outcome.errorType = errorTypeFromStatus(status);
-      } else if (this.#observer !== undefined) {
-        outcome = await this.#observer.finish(ending, endedAt);
-      }
+      if (this.#observer !== undefined) observed = await this.#observer.finish(transport);
     } catch {
       // A copy that cannot be read leaves the call counted, without usage.
     }
-    if (ending === 'aborted') outcome.errorType = 'aborted';
-    else if (ending === 'error') outcome.errorType = cause ?? outcome.errorType ?? 'network';
-    outcome.endedAt = endedAt;
+    const status = this.#status;
+    const { logger } = this.#proxy.options;
+    const onError = (failure: unknown): void => logger.warn({ err: failure }, 'a measurement failed and was skipped');
+    const outcome = callOutcome({
+      transport,
+      status: this.#upstreamRes?.statusCode,
+      error,
+      ...observed,
+      endedAt,
+      onError,
+    });
     call.end(outcome);
-    logCall(this.#proxy.options.logger, {
+    logCall(logger, {
       upstream: this.#route.upstream.name,
       method: this.#req.method ?? 'GET',
       path: this.#route.apiPath,
@@ -412,8 +416,4 @@ function parseJson(body: Buffer): unknown {
     // A body that is not JSON is still forwarded; the call is counted with model `unknown`.
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMeter, InvalidPriceError, type Meter, MeterConfigError, preloadTokenizers } from '@llmeter/core';
-import { MetricsHistory, type MetricsHistoryOptions } from '@llmeter/dashboard';
+import { createDashboard, type DashboardHistoryOptions } from '@llmeter/dashboard';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type ProxyConfig, type ProxyConfigInput, resolveConfig } from './config.js';
@@ -25,7 +25,7 @@ export interface StartProxyOptions extends ProxyConfigInput {
    * except with a metrics token: the page cannot send one, and the dashboard shows what `/metrics` guards.
    * An object turns it on with its history's sampling options.
    */
-  dashboard?: boolean | MetricsHistoryOptions;
+  dashboard?: boolean | DashboardHistoryOptions;
 }
 
 /** A running proxy. */
@@ -70,7 +70,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     });
   } catch (error) {
     if (error instanceof InvalidPriceError || error instanceof MeterConfigError || error instanceof RangeError) {
-      throw new ConfigError(error.message);
+      throw new ConfigError(error.message, { cause: error });
     }
     throw error;
   }
@@ -86,15 +86,15 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     labelHeaders: config.labelHeaders,
     logger,
   });
-  const history =
+  const ownDashboard =
     dashboard === false || (dashboard === undefined && config.metricsToken)
       ? undefined
-      : new MetricsHistory(registry, typeof dashboard === 'object' ? dashboard : {});
+      : createDashboard({ registry, history: typeof dashboard === 'object' ? dashboard : {} });
   const ownRoutes = ownRoutesListener({
     registry,
     metricsToken: config.metricsToken,
     shuttingDown: () => shuttingDown,
-    history,
+    dashboard: ownDashboard,
   });
   const server = createServer({ noDelay: true }, (req, res) => {
     if (isOwnRoute(req.url ?? '/')) void ownRoutes(req, res);
@@ -110,7 +110,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
   // In passthrough mode every stream is counted locally: build the tokenizers now, not during traffic.
   if (config.streamUsage === 'passthrough') preloadTokenizers(['gpt-4o', 'gpt-4']);
   await listen(server, config.port, config.host);
-  history?.start();
+  ownDashboard?.start();
   const { port } = server.address() as AddressInfo;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${hostForUrl}:${port}`;
@@ -135,7 +135,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
       passThrough.abortAll();
       server.closeAllConnections();
       await closed;
-      await history?.stop();
+      await ownDashboard?.close();
       passThrough.destroy();
       logger.info('llmeter proxy stopped');
       destination?.flushSync();
@@ -150,7 +150,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void =>
-      reject(new ConfigError(`cannot listen on ${host}:${port}: ${error.message}`));
+      reject(new ConfigError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

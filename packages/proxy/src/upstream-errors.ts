@@ -1,5 +1,21 @@
 import type { ServerResponse } from 'node:http';
-import type { WireFormat } from '@llmeter/core';
+import type { WireFormat } from '@llmeter/core/wire';
+
+/**
+ * The upstream went silent for longer than the configured timeout, before its response or in the middle of it.
+ * Core's `errorTypeFromError` reads it (by its name) as `timeout`.
+ */
+export class UpstreamTimeoutError extends Error {
+  override readonly name = 'UpstreamTimeoutError';
+}
+
+/**
+ * The request to the upstream failed without a response (refused, reset, DNS, TLS…); `cause` is the socket's
+ * error. Core's `errorTypeFromError` reads it (by its name) as `network`, or as `timeout` when its cause is one.
+ */
+export class UpstreamConnectionError extends Error {
+  override readonly name = 'UpstreamConnectionError';
+}
 
 /** Why the proxy itself answered instead of the upstream. Also sent as the `x-llmeter-error` header. */
 export type ProxyErrorCode =

@@ -1,11 +1,8 @@
-import { wireFormats } from '@llmeter/core';
+import { type StreamUsageOption, wireFormats } from '@llmeter/core/wire';
 import { describe, expect, test } from 'vitest';
-import {
-  needsUsageInjection,
-  UsageChunkFilter,
-  withIncludeUsage,
-  withoutTopLevelUsageNull,
-} from './usage-injection.js';
+import { UsageChunkFilter, withoutTopLevelUsageNull, withStreamUsageAsked } from './usage-injection.js';
+
+const option = wireFormats.openai.streamUsageOption as StreamUsageOption;
 
 const chunk = (content: string, usage?: unknown) =>
   JSON.stringify({
@@ -103,26 +100,24 @@ describe('withoutTopLevelUsageNull', () => {
   });
 });
 
-describe('withIncludeUsage', () => {
+describe('withStreamUsageAsked', () => {
   test('inserts the option as the first member, every other byte kept', () => {
     const raw = Buffer.from('  {"model":"gpt-4o","stream":true,"seed":12345678901234567890}');
     const body = JSON.parse(raw.toString()) as Record<string, unknown>;
-    expect(withIncludeUsage(raw, body).toString()).toBe(
+    expect(withStreamUsageAsked(raw, body, option).toString()).toBe(
       '  {"stream_options":{"include_usage":true},"model":"gpt-4o","stream":true,"seed":12345678901234567890}',
+    );
+  });
+
+  test('an empty object takes the member without a trailing comma', () => {
+    expect(withStreamUsageAsked(Buffer.from('{ }'), {}, option).toString()).toBe(
+      '{"stream_options":{"include_usage":true} }',
     );
   });
 
   test('merges into stream_options the client sent', () => {
     const body = { model: 'm', stream: true, stream_options: { include_usage: false, include_obfuscation: false } };
-    const sent = JSON.parse(withIncludeUsage(Buffer.from(JSON.stringify(body)), body).toString());
+    const sent = JSON.parse(withStreamUsageAsked(Buffer.from(JSON.stringify(body)), body, option).toString());
     expect(sent.stream_options).toEqual({ include_usage: true, include_obfuscation: false });
-  });
-
-  test('needsUsageInjection: only OpenAI chat and completions streams that did not ask', () => {
-    expect(needsUsageInjection('chat', { stream: true })).toBe(true);
-    expect(needsUsageInjection('text_completion', { stream: true })).toBe(true);
-    expect(needsUsageInjection('chat', { stream: false })).toBe(false);
-    expect(needsUsageInjection('chat', { stream: true, stream_options: { include_usage: true } })).toBe(false);
-    expect(needsUsageInjection('responses', { stream: true })).toBe(false);
   });
 });

@@ -1,44 +1,29 @@
-import { type Operation, type SseEvent, SseParser, type StreamAccumulator } from '@llmeter/core';
+import { type SseEvent, SseParser, type StreamAccumulator, type StreamUsageOption } from '@llmeter/core/wire';
 
 /**
- * Whether the proxy asks for usage on the client's behalf: an OpenAI chat or legacy completions stream whose
- * body does not already set `stream_options.include_usage: true`. (The Responses API and Anthropic always
- * report usage in their streams.)
+ * The request body, asking its stream for usage as the wire format's `option` says (OpenAI:
+ * `stream_options.include_usage: true`). When the body has no member of the option's name, the member is
+ * inserted first and every other byte stays as the client wrote it (numbers too big for a double stay exact);
+ * otherwise the body is re-serialized with the option merged into the client's.
  */
-export function needsUsageInjection(operation: Operation, body: Record<string, unknown>): boolean {
-  if (operation !== 'chat' && operation !== 'text_completion') return false;
-  if (body.stream !== true) return false;
-  const options = body.stream_options;
-  return !(isRecord(options) && options.include_usage === true);
-}
-
-const INCLUDE_USAGE = Buffer.from('"stream_options":{"include_usage":true},');
-
-/**
- * The request body with `stream_options.include_usage: true`. When the body has no `stream_options`, the
- * field is inserted as the first member and every other byte stays as the client wrote it (numbers too big for
- * a double stay exact); otherwise the body is re-serialized with the option merged into the client's.
- */
-export function withIncludeUsage(raw: Buffer, body: Record<string, unknown>): Buffer {
-  if (!Object.hasOwn(body, 'stream_options')) {
+export function withStreamUsageAsked(raw: Buffer, body: Record<string, unknown>, option: StreamUsageOption): Buffer {
+  const { name, value } = option.member;
+  if (!Object.hasOwn(body, name)) {
     const brace = raw.indexOf(123 /* { */);
     if (brace !== -1) {
       const closing = raw.indexOf(125 /* } */, brace + 1);
-      // `{}` with nothing inside would leave a trailing comma; the parse succeeded, so stream is there.
-      const comma =
+      // `{}` with nothing inside takes no trailing comma.
+      const empty =
         closing !== -1 &&
         raw
           .subarray(brace + 1, closing)
           .toString()
-          .trim() === ''
-          ? 0
-          : 1;
-      const insert = comma ? INCLUDE_USAGE : INCLUDE_USAGE.subarray(0, INCLUDE_USAGE.length - 1);
-      return Buffer.concat([raw.subarray(0, brace + 1), insert, raw.subarray(brace + 1)]);
+          .trim() === '';
+      const member = `${JSON.stringify(name)}:${JSON.stringify(value)}${empty ? '' : ','}`;
+      return Buffer.concat([raw.subarray(0, brace + 1), Buffer.from(member), raw.subarray(brace + 1)]);
     }
   }
-  const options = isRecord(body.stream_options) ? body.stream_options : {};
-  return Buffer.from(JSON.stringify({ ...body, stream_options: { ...options, include_usage: true } }));
+  return Buffer.from(JSON.stringify(option.ask(body)));
 }
 
 const LF = 10;
@@ -192,8 +177,4 @@ export function withoutTopLevelUsageNull(bytes: Buffer): Buffer {
     }
   }
   return bytes;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,5 +5,5 @@ import type { MeasuredMethodSpec } from './measured-method-spec.js';
  * call `messages.create()` on the same resource, so their requests are measured here, once.
  */
 export const ANTHROPIC_METHODS: readonly MeasuredMethodSpec[] = [
-  { path: ['messages'], method: 'create', operation: 'chat', streamUsageOption: false },
+  { path: ['messages'], method: 'create', operation: 'chat' },
 ];

@@ -1,3 +1,5 @@
+import { isRecord } from '@llmeter/core/wire';
+
 /** Which SDK a client comes from, as far as llmeter needs to know. */
 export type ClientKind = 'openai' | 'anthropic';
 
@@ -11,10 +13,6 @@ export interface ClientShape {
 const AZURE_HOST_SUFFIXES = ['.openai.azure.com', '.cognitiveservices.azure.com', '.services.ai.azure.com'];
 const OPENAI_HOST = 'api.openai.com';
 
-function isObject(value: unknown): value is Record<PropertyKey, unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null;
-}
-
 /** Whether `root.<path…>.<method>` is a function. */
 export function hasMethod(root: unknown, path: readonly string[], method: string): boolean {
   const target = resolvePath(root, path);
@@ -22,13 +20,13 @@ export function hasMethod(root: unknown, path: readonly string[], method: string
 }
 
 /** The object at `root.<path…>`, if every step is an object. */
-export function resolvePath(root: unknown, path: readonly string[]): Record<PropertyKey, unknown> | undefined {
+export function resolvePath(root: unknown, path: readonly string[]): Record<string, unknown> | undefined {
   let current: unknown = root;
   for (const key of path) {
-    if (!isObject(current)) return undefined;
+    if (!isRecord(current)) return undefined;
     current = current[key];
   }
-  return isObject(current) ? current : undefined;
+  return isRecord(current) ? current : undefined;
 }
 
 /**
@@ -39,7 +37,7 @@ export function resolvePath(root: unknown, path: readonly string[]): Record<Prop
  * `messages.stream` but no `chat`. Returns `undefined` for anything else.
  */
 export function detectClient(client: unknown): ClientShape | undefined {
-  if (!isObject(client)) return undefined;
+  if (!isRecord(client)) return undefined;
   if (hasMethod(client, ['chat', 'completions'], 'create')) {
     return { kind: 'openai', provider: openAiProvider(client) };
   }
@@ -54,8 +52,8 @@ export function detectClient(client: unknown): ClientShape | undefined {
  * read), else the base URL's host (with its port, which tells apart two local servers): `localhost:11434`,
  * `openrouter.ai`.
  */
-export function openAiProvider(client: Record<PropertyKey, unknown>): string {
-  const constructorName = isObject(client.constructor) ? client.constructor.name : undefined;
+export function openAiProvider(client: Record<string, unknown>): string {
+  const constructorName = typeof client.constructor === 'function' ? client.constructor.name : undefined;
   if (constructorName === 'AzureOpenAI') return 'azure';
   const baseURL = client.baseURL;
   if (typeof baseURL !== 'string') return 'openai';

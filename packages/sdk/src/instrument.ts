@@ -1,14 +1,14 @@
-import type { Labels, WireFormat } from '@llmeter/core';
+import type { Labels } from '@llmeter/core';
 import {
-  anthropicWireFormat,
   type Buckets,
   type CardinalityLimits,
   createMeter,
+  errorReporter,
   type Meter,
-  openAiWireFormat,
   type PriceBook,
   type PriceOverrides,
 } from '@llmeter/core';
+import { anthropicWireFormat, openAiWireFormat, type WireFormat } from '@llmeter/core/wire';
 import type { Registry } from 'prom-client';
 import { ANTHROPIC_METHODS } from './anthropic-methods.js';
 import { detectClient, resolvePath } from './client-kind.js';
@@ -79,7 +79,7 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
   if (!shape) {
     throw new TypeError('llmeter: instrument() takes an OpenAI (openai) or Anthropic (@anthropic-ai/sdk) client');
   }
-  const report = reporter(options.onError);
+  const report = errorReporter(options.onError);
   const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
   const meter =
     options.meter ??
@@ -134,22 +134,4 @@ function patchWithOptions(client: object, options: InstrumentOptions): void {
     configurable: true,
     enumerable: false,
   });
-}
-
-let warned = false;
-
-function reporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
-  return (error) => {
-    try {
-      if (onError) onError(error);
-      else if (!warned) {
-        warned = true;
-        process.emitWarning(
-          `llmeter: a measurement failed and was skipped (further failures are not reported): ${String(error)}`,
-        );
-      }
-    } catch {
-      // A throwing error hook must not break the caller's call either.
-    }
-  };
 }

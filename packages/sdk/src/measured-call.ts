@@ -1,8 +1,8 @@
-import { errorTypeFromError, type InFlightCall } from '@llmeter/core';
+import { type CallEnd, callOutcome, type InFlightCall } from '@llmeter/core';
+import { isRecord, streamUsageToAsk } from '@llmeter/core/wire';
 import { callLabels } from './call-labels.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
-import { asksForStreamUsage, withStreamUsage } from './openai-methods.js';
 import { isSdkStream, StreamMeasurement } from './stream-wrapper.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -20,17 +20,13 @@ interface SdkApiPromise {
   _thenUnwrap?: unknown;
 }
 
-function isObject(value: unknown): value is Record<PropertyKey, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return isObject(value) && typeof value.then === 'function';
+  return isRecord(value) && typeof value.then === 'function';
 }
 
 function isSdkApiPromise(value: unknown): value is SdkApiPromise {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     typeof value.parseResponse === 'function' &&
     typeof value.asResponse === 'function' &&
     isThenable(value.responsePromise)
@@ -106,11 +102,17 @@ class CallMeasurement {
   }
 
   #endUnparsed(): void {
-    if (!this.#parseStarted) this.call.end();
+    // The response arrived and nobody read it: there is nothing more to tell.
+    if (!this.#parseStarted) this.#end({ transport: 'complete' });
   }
 
   #fail(error: unknown): void {
-    this.call.end({ errorType: errorTypeFromError(error) });
+    this.#end({ transport: 'failed', error });
+  }
+
+  /** Records the call as {@link callOutcome} decides from what was seen. */
+  #end(end: CallEnd): void {
+    this.call.end(callOutcome({ ...end, onError: this.context.report }));
   }
 
   #parse(parse: AnyFunction, target: unknown, args: unknown[]): unknown {
@@ -152,12 +154,11 @@ class CallMeasurement {
           hideUsageChunk: this.hideUsageChunk,
         });
       } else {
-        const summary = context.format.parseResponse(this.spec.operation, data);
-        call.end({ usage: summary.usage, responseModel: summary.responseModel });
+        this.#end({ transport: 'complete', response: context.format.parseResponse(this.spec.operation, data) });
       }
     } catch (error) {
       context.report(error);
-      call.end();
+      this.#end({ transport: 'complete' });
     }
     return data;
   }
@@ -172,14 +173,15 @@ class CallMeasurement {
 
   /**
    * The caller took the raw `Response`. A JSON body is read from a clone (it is small and complete); a stream
-   * is the caller's to read or drop, so it is recorded at its headers, without usage, rather than kept alive.
+   * is the caller's to read or drop, so it is recorded at its headers, without usage, rather than kept alive:
+   * how such a stream ends is something this front end cannot see.
    */
   #readRaw(response: Response): void {
-    const { call, context } = this;
+    const status = response.status;
     try {
       const contentType = response.headers.get('content-type') ?? '';
       if (!response.ok || contentType.includes('text/event-stream') || response.body === null) {
-        call.end();
+        this.#end({ transport: 'complete', status });
         return;
       }
       response
@@ -187,11 +189,11 @@ class CallMeasurement {
         .json()
         .then(
           (body: unknown) => this.#take(body),
-          () => call.end(),
+          () => this.#end({ transport: 'complete', status }),
         );
     } catch (error) {
-      context.report(error);
-      call.end();
+      this.context.report(error);
+      this.#end({ transport: 'complete', status });
     }
   }
 }
@@ -213,18 +215,15 @@ export function measuredMethod(
     if (nesting > 0) return Reflect.apply(original, this, args);
     const startedAt = performance.now();
     let callArgs = args;
-    let model = '';
-    let stream = false;
     let hideUsageChunk = false;
     const params = args[0];
+    const { format } = context;
+    const { model, stream } = format.readRequest(params);
     try {
-      if (isObject(params)) {
-        if (typeof params.model === 'string') model = params.model;
-        stream = params.stream === true;
-        if (stream && spec.streamUsageOption && context.injectStreamUsage && !asksForStreamUsage(params)) {
-          callArgs = [withStreamUsage(params), ...args.slice(1)];
-          hideUsageChunk = true;
-        }
+      const option = context.injectStreamUsage ? streamUsageToAsk(format, spec.operation, params) : undefined;
+      if (option !== undefined && isRecord(params)) {
+        callArgs = [option.ask(params), ...args.slice(1)];
+        hideUsageChunk = true;
       }
     } catch (error) {
       context.report(error);
@@ -237,7 +236,9 @@ export function measuredMethod(
       result = Reflect.apply(original, this, callArgs);
     } catch (error) {
       // Thrown before any request (the SDK's own validation): still a failed call of the app's.
-      start(context, spec, model, stream, startedAt)?.end({ errorType: errorTypeFromError(error) });
+      start(context, spec, model, stream, startedAt)?.end(
+        callOutcome({ transport: 'failed', error, onError: context.report }),
+      );
       throw error;
     } finally {
       nesting--;

@@ -6,10 +6,6 @@ export interface MeasuredMethodSpec {
   readonly path: readonly string[];
   /** The method on that resource. */
   readonly method: string;
+  /** The operation it makes; with the client's wire format, it tells whether a stream reports usage unasked. */
   readonly operation: Operation;
-  /**
-   * Whether the endpoint takes `stream_options.include_usage`, which llmeter adds to a stream request that
-   * did not ask for it (and hides the extra chunk it brings) so that streams report usage.
-   */
-  readonly streamUsageOption: boolean;
 }

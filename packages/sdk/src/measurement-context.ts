@@ -1,4 +1,5 @@
-import type { Labels, Meter, WireFormat } from '@llmeter/core';
+import type { Labels, Meter } from '@llmeter/core';
+import type { WireFormat } from '@llmeter/core/wire';
 
 /** What every measured call of one instrumented client shares. */
 export interface MeasurementContext {

@@ -1,5 +1,5 @@
-import type { Operation, StreamAccumulator } from '@llmeter/core';
-import { errorTypeFromError, type InFlightCall, type StreamEnding, streamOutcome } from '@llmeter/core';
+import { callOutcome, type InFlightCall, type Operation, type TransportEnding } from '@llmeter/core';
+import { isRecord, type StreamAccumulator } from '@llmeter/core/wire';
 import type { MeasurementContext } from './measurement-context.js';
 
 /** The parts of an SDK `Stream` llmeter relies on; `openai` v6/v7 and `@anthropic-ai/sdk` all have them. */
@@ -9,15 +9,11 @@ export interface SdkStream {
   controller: AbortController;
 }
 
-function isObject(value: unknown): value is Record<PropertyKey, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 /** Whether a parsed response is an SDK `Stream` llmeter can follow. */
 export function isSdkStream(value: unknown): value is SdkStream {
-  if (!isObject(value) || typeof value.iterator !== 'function') return false;
+  if (!isRecord(value) || typeof value.iterator !== 'function') return false;
   const controller = value.controller;
-  return isObject(controller) && isObject(controller.signal);
+  return isRecord(controller) && isRecord(controller.signal);
 }
 
 // A stream the caller drops unread, or stops reading without `break` (an iterator left half-read), would
@@ -43,15 +39,15 @@ export interface StreamCall {
  * `controller` and `instanceof` work as before) and replaces only its `iterator`, the one function every way
  * of reading the stream goes through, with one that passes each event through unchanged.
  *
- * The call is recorded once, at the first of: the last event read (`complete`), a read that fails (`error`),
- * `break` / `return()` / `controller.abort()` before the end (`aborted`), an abort before any read, or the
- * stream being garbage-collected unread (`aborted`).
+ * The call is recorded once, at the first of: the last event read (`complete`), a read that fails (`failed`,
+ * with the SDK's error), `break` / `return()` / `controller.abort()` before the end (`aborted`), an abort before
+ * any read, or the stream being garbage-collected unread (`aborted`). What that means for the record (ok,
+ * `aborted`, `stream_error`…) is {@link callOutcome}'s to decide, from that and the events seen. The SDK
+ * swallows OpenAI's `[DONE]`, so the events seen never include it: see {@link callOutcome} for what that hides.
  */
 export class StreamMeasurement {
   readonly #accumulator: StreamAccumulator;
   readonly #signal: AbortSignal;
-  /** The SDK swallows OpenAI's `[DONE]`, so a chat or completions stream that ends cleanly counts as finished. */
-  readonly #doneIsImplicit: boolean;
   #started = false;
   #ended = false;
   #broken = false;
@@ -60,11 +56,8 @@ export class StreamMeasurement {
     private readonly info: StreamCall,
     signal: AbortSignal,
   ) {
-    const { format } = info.context;
-    this.#accumulator = format.createStreamAccumulator(info.operation);
+    this.#accumulator = info.context.format.createStreamAccumulator(info.operation);
     this.#signal = signal;
-    this.#doneIsImplicit =
-      format.name === 'openai' && (info.operation === 'chat' || info.operation === 'text_completion');
   }
 
   /** Starts following `target`: replaces its `iterator`, and watches for an abort before any read. */
@@ -105,7 +98,7 @@ export class StreamMeasurement {
     };
     const onFailure = (error: unknown): never => {
       // The SDK aborts its controller on its way out of a failed read, so the error, not the signal, tells.
-      this.end(errorTypeFromError(error) === 'aborted' ? 'aborted' : 'error');
+      this.end('failed', error);
       throw error;
     };
     const iterator: AsyncIterator<unknown> & AsyncIterable<unknown> = {
@@ -122,7 +115,7 @@ export class StreamMeasurement {
     if (inner.throw) {
       const innerThrow = inner.throw.bind(inner);
       iterator.throw = (error?: unknown) => {
-        this.end('error');
+        this.end('failed', error);
         return innerThrow(error);
       };
     }
@@ -141,7 +134,7 @@ export class StreamMeasurement {
         if (kind === 'usage_only') return true;
         // With include_usage every chunk carries `"usage": null`; without it the key is absent. The caller
         // did not ask, so it gets the chunks it would have got, key and all (`'usage' in chunk`, snapshots).
-        if (isObject(event) && event.usage === null) delete event.usage;
+        if (isRecord(event) && event.usage === null) delete event.usage;
       }
       return false;
     } catch (error) {
@@ -152,24 +145,20 @@ export class StreamMeasurement {
     }
   }
 
-  /** Records the stream, once. */
-  end(ending: StreamEnding): void {
+  /** Records the stream, once, as {@link callOutcome} decides from how it ended and the events seen. */
+  end(transport: TransportEnding, error?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
     const endedAt = performance.now();
     const { call, context, operation, model, requestBody } = this.info;
+    const onError = context.report;
     try {
-      if (ending === 'complete' && this.#doneIsImplicit) this.#accumulator.pushRaw('[DONE]');
-      const summary = this.#accumulator.summary();
-      // A caller that stops after the provider's own end (Anthropic `message_stop`) lost nothing.
-      const how: StreamEnding = ending === 'aborted' && summary.finished ? 'complete' : ending;
-      call.end(streamOutcome({ summary, ending: how, format: context.format, operation, model, requestBody, endedAt }));
-    } catch (error) {
-      context.report(error);
-      call.end({
-        endedAt,
-        errorType: ending === 'aborted' ? 'aborted' : ending === 'error' ? 'stream_error' : undefined,
-      });
+      const stream = { summary: this.#accumulator.summary(), format: context.format, operation, model, requestBody };
+      call.end(callOutcome({ transport, error, stream, endedAt, onError }));
+    } catch (failure) {
+      // Reading the summary failed (a bug): record what is known without it.
+      context.report(failure);
+      call.end(callOutcome({ transport, error, endedAt, onError }));
     }
   }
 }

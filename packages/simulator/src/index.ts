@@ -9,5 +9,6 @@ export {
   DEFAULT_USAGE,
   splitIntoChunks,
 } from './scripted-reply.js';
+export { SeededRandom } from './seeded-random.js';
 export type { ReceivedRequest, Simulator, SimulatorOptions } from './server.js';
 export { SIMULATOR_REPLY_HEADER, startSimulator } from './server.js';

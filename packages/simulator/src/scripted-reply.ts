@@ -214,7 +214,11 @@ function fieldError(field: string, expected: string): Error {
   return new Error(`x-simulator-reply: ${field} must be ${expected}`);
 }
 
-/** A plain JSON object. */
+/**
+ * A plain JSON object. The simulator keeps this one copy of core's `isRecord` rather than depend on
+ * `@llmeter/core`: it stands in for the providers, ships on its own (`llmeter simulate`), and must not share
+ * code, and so bugs, with what it is used to test.
+ */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,72 +1,72 @@
 import type { MetricsSummary } from '@llmeter/core';
 import { ConfigError } from '@llmeter/proxy/config';
 import { describe, expect, it } from 'vitest';
-import { parseDemoCommandLine } from './demo-command.js';
-import { parseSimulateCommandLine } from './simulate-command.js';
+import { demoCommand } from './demo-command.js';
+import { simulateCommand } from './simulate-command.js';
 import { LiveSummary } from './terminal-summary.js';
 
 describe('llmeter demo command line', () => {
-  it('has defaults: until Ctrl-C, 5 calls/s, port 8787', () => {
-    expect(parseDemoCommandLine([])).toEqual({
+  it('has defaults: until Ctrl-C, 5 calls/s, port 8787, seed 1, realistic speed', () => {
+    expect(demoCommand.parse([], {})).toEqual({
       help: false,
-      durationSeconds: undefined,
-      rps: 5,
-      port: 8787,
-      seed: 1,
-      speed: 1,
+      values: { duration: undefined, rps: 5, port: 8787, seed: 1, speed: 1 },
+      givenAs: {},
     });
   });
 
   it('reads --duration, --rps, --port, --seed, --speed', () => {
     expect(
-      parseDemoCommandLine(['--duration', '30', '--rps', '2.5', '--port', '0', '--seed', '9', '--speed', '4']),
-    ).toEqual({ help: false, durationSeconds: 30, rps: 2.5, port: 0, seed: 9, speed: 4 });
-    expect(parseDemoCommandLine(['-h']).help).toBe(true);
+      demoCommand.parse(['--duration', '30', '--rps', '2.5', '--port', '0', '--seed', '9', '--speed', '4'], {}),
+    ).toMatchObject({ help: false, values: { duration: 30, rps: 2.5, port: 0, seed: 9, speed: 4 } });
+    expect(demoCommand.parse(['-h'], {})).toEqual({ help: true });
   });
 
-  it('rejects bad values and unknown flags with a ConfigError', () => {
-    for (const args of [['--rps', '0'], ['--duration', 'soon'], ['--port', '70000'], ['--seed', '1.5'], ['--nope']]) {
-      expect(() => parseDemoCommandLine(args), args.join(' ')).toThrow(ConfigError);
-    }
+  it.each([
+    [['--rps', '0'], '--rps must be above 0, got "0"'],
+    [['--duration', 'soon'], '--duration must be a number, got "soon"'],
+    [['--port', '70000'], '--port must be between 0 and 65535, got "70000"'],
+    [['--seed', '1.5'], '--seed must be an integer, got "1.5"'],
+    [['--nope'], "Unknown option '--nope'"],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('rejects %j with a ConfigError naming the flag', (args, message) => {
+    expect(() => demoCommand.parse(args, {})).toThrow(ConfigError);
+    expect(() => demoCommand.parse(args, {})).toThrow(message);
   });
 });
 
 describe('llmeter simulate command line', () => {
   it('has defaults and reads every flag', () => {
-    expect(parseSimulateCommandLine([])).toEqual({
+    expect(simulateCommand.parse([], {})).toEqual({
       help: false,
-      host: '127.0.0.1',
-      port: 8788,
-      profile: 'realistic',
-      seed: 1,
-      faultRate: undefined,
-      speed: undefined,
+      values: {
+        host: '127.0.0.1',
+        port: 8788,
+        profile: 'realistic',
+        seed: 1,
+        'fault-rate': undefined,
+        speed: 1,
+      },
+      givenAs: {},
     });
     expect(
-      parseSimulateCommandLine([
-        '--port',
-        '0',
-        '--profile',
-        'scripted',
-        '--seed',
-        '3',
-        '--fault-rate',
-        '0.5',
-        '--speed',
-        '10',
-      ]),
-    ).toEqual({ help: false, host: '127.0.0.1', port: 0, profile: 'scripted', seed: 3, faultRate: 0.5, speed: 10 });
+      simulateCommand.parse(
+        ['--port', '0', '--profile', 'scripted', '--seed', '3', '--fault-rate', '0.5', '--speed', '10'],
+        {},
+      ),
+    ).toMatchObject({
+      values: { host: '127.0.0.1', port: 0, profile: 'scripted', seed: 3, 'fault-rate': 0.5, speed: 10 },
+    });
   });
 
-  it('rejects an unknown profile and out-of-range values', () => {
-    for (const args of [
-      ['--profile', 'chaos'],
-      ['--fault-rate', '2'],
-      ['--port', '-1'],
-      ['--speed', '0'],
-    ]) {
-      expect(() => parseSimulateCommandLine(args), args.join(' ')).toThrow(ConfigError);
-    }
+  it.each([
+    [['--profile', 'chaos'], '--profile must be one of realistic, scripted, got "chaos"'],
+    [['--fault-rate', '2'], '--fault-rate must be between 0 and 1, got "2"'],
+    [['--port=-1'], '--port must be between 0 and 65535, got "-1"'],
+    [['--port', '-1'], "Option '--port' argument is ambiguous. Did you forget to specify the option argument"],
+    [['--speed', '0'], '--speed must be above 0, got "0"'],
+  ])('rejects %j with a ConfigError naming the flag', (args, message) => {
+    expect(() => simulateCommand.parse(args, {})).toThrow(ConfigError);
+    expect(() => simulateCommand.parse(args, {})).toThrow(message);
   });
 });
 
@@ -105,6 +105,6 @@ describe('LiveSummary', () => {
     const writes: string[] = [];
     const live = new LiveSummary({ write: (text: string) => writes.push(text) });
     live.refresh(empty, header, 1.2);
-    expect(writes).toEqual(['[1 s] 3 requests, 0.0% errors, 0 tokens, $0.000000 total cost\n']);
+    expect(writes).toEqual(['[1 s] 3 requests, 0.00% errors, 0 tokens, $0.000000 total cost\n']);
   });
 });

@@ -5,6 +5,7 @@ import { instrument } from '@llmeter/sdk';
 import { startSimulator } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
+import { DEMO_DEFAULTS } from './demo-defaults.js';
 import { LiveSummary, type SummaryHeader, type SummaryOutput } from './terminal-summary.js';
 import { type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-driver.js';
 
@@ -12,23 +13,23 @@ import { type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-dr
 export interface DemoOptions {
   /** How long to send traffic. Default: until `signal` aborts (Ctrl-C). */
   durationSeconds?: number | undefined;
-  /** Calls per second, across both ways in. Default 5. */
+  /** Calls per second, across both ways in. Default: {@link DEMO_DEFAULTS}. */
   rps?: number | undefined;
-  /** The proxy's port; 0 for any free one. Default 8787. */
+  /** The proxy's port; 0 for any free one. Default: {@link DEMO_DEFAULTS}. */
   port?: number | undefined;
-  /** Seed of the simulated upstream and of the call mix. Default 1. */
+  /** Seed of the simulated upstream and of the call mix. Default: {@link DEMO_DEFAULTS}. */
   seed?: number | undefined;
   /** Where the summary goes. Default `process.stdout`; a TTY gets a table refreshed in place. */
   output?: NodeJS.WritableStream | undefined;
   /** Stops the demo early (the command aborts it on SIGINT and SIGTERM). */
   signal?: AbortSignal | undefined;
-  /** Time multiplier of the simulated upstream: 10 makes every latency ten times shorter. Default 1. */
+  /** Time multiplier of the simulated upstream: 10 makes every latency ten times shorter. Default: {@link DEMO_DEFAULTS}. */
   speed?: number | undefined;
   /** Share of simulated calls that fail (429, 5xx, hangs, cut streams). Default 0.03. */
   faultRate?: number | undefined;
   /** How often the summary refreshes. Default 1 s on a TTY, 5 s elsewhere. */
   refreshMs?: number | undefined;
-  /** At the end, how long calls under way may finish before they are aborted. Default 3 s. */
+  /** At the end, how long calls under way may finish before they are aborted. Default: {@link DEMO_DEFAULTS}. */
   drainMs?: number | undefined;
 }
 
@@ -67,23 +68,23 @@ const API_KEY = 'sk-llmeter-demo-no-key-needed';
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const output: SummaryOutput = options.output ?? process.stdout;
-  const rps = options.rps ?? 5;
-  const seed = options.seed ?? 1;
-  const drainMs = options.drainMs ?? 3000;
+  const rps = options.rps ?? DEMO_DEFAULTS.rps;
+  const seed = options.seed ?? DEMO_DEFAULTS.seed;
+  const drainMs = options.drainMs ?? DEMO_DEFAULTS.drainMs;
   const startedAt = performance.now();
 
   const simulator = await startSimulator({
     profile: 'realistic',
     seed,
     faultRate: options.faultRate,
-    speed: options.speed,
+    speed: options.speed ?? DEMO_DEFAULTS.speed,
     hangMs: HANG_MS,
   });
   const registry = new Registry();
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   try {
     proxy = await startProxy({
-      port: options.port ?? 8787,
+      port: options.port ?? DEMO_DEFAULTS.port,
       upstreams: { openai: simulator.url, anthropic: simulator.url },
       labelHeaders: [DEMO_LABEL],
       registry,

@@ -1,4 +1,6 @@
 import type { MetricsSummary, ModelSummary } from '@llmeter/core';
+// The dashboard's formatters: a cost or a latency reads the same in the terminal as on the page.
+import { formatCount, formatRatio, formatSeconds, formatUsd } from '@llmeter/dashboard/format';
 
 /** What the summary shows besides the numbers. */
 export interface SummaryHeader {
@@ -11,28 +13,6 @@ export interface SummaryHeader {
 const COLUMNS = ['model', 'provider', 'requests', 'errors', 'p95 latency', 'p95 TTFT', 'tokens', 'cost'] as const;
 // Left-aligned columns; the others are numbers, right-aligned.
 const TEXT_COLUMNS = 2;
-
-/** USD with enough decimals for the small sums of a demo: `$0.004512`, `$1.2345`, `$123.45`. */
-export function formatUsd(usd: number): string {
-  const digits = Math.abs(usd) >= 100 ? 2 : Math.abs(usd) >= 1 ? 4 : 6;
-  return `$${usd.toFixed(digits)}`;
-}
-
-/** Seconds as `850 ms` or `2.41 s`; `-` when unknown. */
-export function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '-';
-  return seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(2)} s`;
-}
-
-/** A percentage with one decimal. */
-export function formatPercent(ratio: number): string {
-  return `${(ratio * 100).toFixed(1)}%`;
-}
-
-/** A count with thousands separators. */
-export function formatCount(count: number): string {
-  return Math.round(count).toLocaleString('en-US');
-}
 
 /**
  * The per-model table: requests, error %, p95 latency, p95 TTFT, tokens (input + output), cost, and a total
@@ -75,11 +55,11 @@ export function renderSummary(summary: MetricsSummary, header: SummaryHeader, ma
   ];
 }
 
-/** One line for logs and pipes: `[12 s] 143 requests, 2.8% errors, 98,765 tokens, $0.012345`. */
+/** One line for logs and pipes: `[12 s] 143 requests, 2.80% errors, 98,765 tokens, $0.012345 total cost`. */
 export function renderSummaryLine(summary: MetricsSummary, elapsedSeconds: number): string {
   const total = summary.total;
   return (
-    `[${Math.round(elapsedSeconds)} s] ${formatCount(total.requests)} requests, ${formatPercent(total.errorRatio)} errors, ` +
+    `[${Math.round(elapsedSeconds)} s] ${formatCount(total.requests)} requests, ${formatRatio(total.errorRatio)} errors, ` +
     `${formatCount(total.tokens.input + total.tokens.output)} tokens, ${formatUsd(total.costUsd)} total cost`
   );
 }
@@ -89,7 +69,7 @@ function row(model: ModelSummary, name: string, provider: string): string[] {
     name,
     provider,
     formatCount(model.requests),
-    formatPercent(model.errorRatio),
+    formatRatio(model.errorRatio),
     formatSeconds(model.latency.p95),
     formatSeconds(model.timeToFirstToken.p95),
     formatCount(model.tokens.input + model.tokens.output),

@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { SeededRandom } from '@llmeter/simulator';
 import type OpenAI from 'openai';
 
 /** One way into llmeter: a pair of real clients (the instrumented SDK, or plain clients pointed at the proxy). */
@@ -16,8 +17,8 @@ export interface TrafficDriverOptions {
   ways: readonly TrafficWay[];
   /** Most calls under way at once; a call due while at the limit is skipped, not queued. Default 64. */
   maxConcurrency?: number;
-  /** Seed of the call mix; the same seed gives the same sequence of calls. Default 1. */
-  seed?: number;
+  /** Seed of the call mix; the same seed gives the same sequence of calls. */
+  seed: number;
 }
 
 /** Counts of what a driver did. */
@@ -30,9 +31,9 @@ export interface TrafficCounts {
   skipped: number;
 }
 
-type Scenario = (way: TrafficWay, signal: AbortSignal, random: () => number) => Promise<void>;
+type Scenario = (way: TrafficWay, signal: AbortSignal, random: SeededRandom) => Promise<void>;
 
-const SHORT_PROMPTS = [
+const SHORT_PROMPTS: readonly [string, ...string[]] = [
   'Summarize the last deployment in two sentences.',
   'What is the capital of Australia, and why is it not Sydney?',
   'Write a haiku about latency percentiles.',
@@ -61,11 +62,24 @@ export const DEMO_MODELS: readonly string[] = [
   ...ANTHROPIC_MODELS,
 ];
 
-function pick<T>(random: () => number, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length) % items.length] as T;
+// The mix: weights roughly as an app that chats, streams, embeds and uses both providers would have.
+/** An OpenAI chat stream, read to its end, that asks for usage itself or leaves it to llmeter. */
+function openAiChatStream(asksForUsage: boolean): Scenario {
+  return async (way, signal, random) => {
+    const stream = await way.openai.chat.completions.create(
+      {
+        model: random.pick(OPENAI_CHAT_MODELS),
+        messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
+        max_completion_tokens: 200,
+        stream: true,
+        ...(asksForUsage ? { stream_options: { include_usage: true } } : {}),
+      },
+      { signal },
+    );
+    for await (const _ of stream);
+  };
 }
 
-// The mix: weights roughly as an app that chats, streams, embeds and uses both providers would have.
 const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // OpenAI chat, JSON.
   [
@@ -73,8 +87,8 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     async (way, signal, random) => {
       await way.openai.chat.completions.create(
         {
-          model: pick(random, OPENAI_CHAT_MODELS),
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          model: random.pick(OPENAI_CHAT_MODELS),
+          messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
           max_completion_tokens: 200,
         },
         { signal },
@@ -82,38 +96,9 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     },
   ],
   // OpenAI chat stream that asks for usage.
-  [
-    2,
-    async (way, signal, random) => {
-      const stream = await way.openai.chat.completions.create(
-        {
-          model: pick(random, OPENAI_CHAT_MODELS),
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
-          max_completion_tokens: 200,
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal },
-      );
-      for await (const _ of stream);
-    },
-  ],
+  [2, openAiChatStream(true)],
   // OpenAI chat stream that does not: the SDK and the proxy still get exact usage (they ask for it themselves).
-  [
-    1,
-    async (way, signal, random) => {
-      const stream = await way.openai.chat.completions.create(
-        {
-          model: pick(random, OPENAI_CHAT_MODELS),
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
-          max_completion_tokens: 200,
-          stream: true,
-        },
-        { signal },
-      );
-      for await (const _ of stream);
-    },
-  ],
+  [1, openAiChatStream(false)],
   // A reasoning model: slow first token, reasoning tokens.
   [
     1,
@@ -121,7 +106,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
       await way.openai.chat.completions.create(
         {
           model: 'o4-mini',
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
           max_completion_tokens: 400,
         },
         { signal },
@@ -134,10 +119,10 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     async (way, signal, random) => {
       await way.openai.chat.completions.create(
         {
-          model: pick(random, OPENAI_CHAT_MODELS),
+          model: random.pick(OPENAI_CHAT_MODELS),
           messages: [
             { role: 'system', content: LONG_CONTEXT },
-            { role: 'user', content: pick(random, SHORT_PROMPTS) },
+            { role: 'user', content: random.pick(SHORT_PROMPTS) },
           ],
           max_completion_tokens: 150,
         },
@@ -150,7 +135,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     1,
     async (way, signal, random) => {
       await way.openai.responses.create(
-        { model: 'gpt-4.1-mini', input: pick(random, SHORT_PROMPTS), max_output_tokens: 200 },
+        { model: 'gpt-4.1-mini', input: random.pick(SHORT_PROMPTS), max_output_tokens: 200 },
         { signal },
       );
     },
@@ -159,7 +144,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     1,
     async (way, signal, random) => {
       const stream = await way.openai.responses.create(
-        { model: 'gpt-4o-mini', input: pick(random, SHORT_PROMPTS), max_output_tokens: 200, stream: true },
+        { model: 'gpt-4o-mini', input: random.pick(SHORT_PROMPTS), max_output_tokens: 200, stream: true },
         { signal },
       );
       for await (const _ of stream);
@@ -170,7 +155,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     2,
     async (way, signal, random) => {
       await way.openai.embeddings.create(
-        { model: 'text-embedding-3-small', input: [pick(random, SHORT_PROMPTS), pick(random, SHORT_PROMPTS)] },
+        { model: 'text-embedding-3-small', input: [random.pick(SHORT_PROMPTS), random.pick(SHORT_PROMPTS)] },
         { signal },
       );
     },
@@ -181,9 +166,9 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     async (way, signal, random) => {
       await way.anthropic.messages.create(
         {
-          model: pick(random, ANTHROPIC_MODELS),
+          model: random.pick(ANTHROPIC_MODELS),
           max_tokens: 300,
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
         },
         { signal },
       );
@@ -195,9 +180,9 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     async (way, signal, random) => {
       const stream = await way.anthropic.messages.create(
         {
-          model: pick(random, ANTHROPIC_MODELS),
+          model: random.pick(ANTHROPIC_MODELS),
           max_tokens: 300,
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
           stream: true,
         },
         { signal },
@@ -211,10 +196,10 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     async (way, signal, random) => {
       const stream = way.anthropic.messages.stream(
         {
-          model: pick(random, ANTHROPIC_MODELS),
+          model: random.pick(ANTHROPIC_MODELS),
           max_tokens: 200,
           system: [{ type: 'text', text: LONG_CONTEXT, cache_control: { type: 'ephemeral' } }],
-          messages: [{ role: 'user', content: pick(random, SHORT_PROMPTS) }],
+          messages: [{ role: 'user', content: random.pick(SHORT_PROMPTS) }],
         },
         { signal },
       );
@@ -233,7 +218,7 @@ const TICK_MS = 25;
  * upstream injects faults); they are counted, never thrown.
  */
 export class TrafficDriver {
-  private readonly random: () => number;
+  private readonly random: SeededRandom;
   private readonly maxConcurrency: number;
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
@@ -245,7 +230,7 @@ export class TrafficDriver {
   constructor(private readonly options: TrafficDriverOptions) {
     if (!(options.rps > 0)) throw new RangeError(`rps must be above 0, got ${options.rps}`);
     if (options.ways.length === 0) throw new RangeError('at least one way in is needed');
-    this.random = mulberry32(options.seed ?? 1);
+    this.random = new SeededRandom(options.seed);
     this.maxConcurrency = options.maxConcurrency ?? 64;
   }
 
@@ -305,7 +290,7 @@ export class TrafficDriver {
   }
 
   private launch(): void {
-    const way = this.options.ways[Math.floor(this.random() * this.options.ways.length)] as TrafficWay;
+    const way = this.options.ways[Math.floor(this.random.next() * this.options.ways.length)] as TrafficWay;
     const scenario = this.pickScenario();
     this.counts.started += 1;
     const call = scenario(way, this.abort.signal, this.random).then(
@@ -322,23 +307,11 @@ export class TrafficDriver {
   }
 
   private pickScenario(): Scenario {
-    let roll = this.random() * TOTAL_WEIGHT;
+    let roll = this.random.next() * TOTAL_WEIGHT;
     for (const [weight, scenario] of SCENARIOS) {
       roll -= weight;
       if (roll < 0) return scenario;
     }
     return (SCENARIOS[0] as (typeof SCENARIOS)[number])[1];
   }
-}
-
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

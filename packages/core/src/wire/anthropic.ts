@@ -2,6 +2,7 @@ import type { Operation } from '../record.js';
 import { AnthropicStreamAccumulator } from './anthropic-stream.js';
 import { anthropicCounts, anthropicUsage } from './anthropic-usage.js';
 import { field, isRecord, stringField } from './json-shape.js';
+import { readRequestFacts } from './request-facts.js';
 import { endpointPath } from './request-path.js';
 import { TextParts } from './text-parts.js';
 import type { WireFormat } from './wire-format.js';
@@ -53,11 +54,14 @@ function addBlocks(parts: TextParts, content: unknown): void {
 
 /**
  * The Anthropic Messages wire format. Usage is normalized so that `input` includes cache reads and cache
- * writes (which Anthropic reports apart from `input_tokens`).
+ * writes (which Anthropic reports apart from `input_tokens`). Its streams always report usage (`message_start`,
+ * `message_delta`), so there is no option to ask for it.
  */
 export const anthropicWireFormat: WireFormat = {
   name: 'anthropic',
   operationForPath,
+  readRequest: readRequestFacts,
+  streamUsageOption: undefined,
   parseResponse(_operation, body) {
     const usage = field(body, 'usage');
     return {

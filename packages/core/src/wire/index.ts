@@ -1,18 +1,20 @@
-import { anthropicWireFormat, isAnthropicPath } from './anthropic.js';
-import { openAiWireFormat } from './openai.js';
-import type { WireFormat, WireFormatName } from './wire-format.js';
-
-/** Every wire format, by name. */
-export const wireFormats: Readonly<Record<WireFormatName, WireFormat>> = {
-  openai: openAiWireFormat,
-  anthropic: anthropicWireFormat,
-};
-
 /**
- * The wire format a request path speaks: Anthropic's `/v1/messages` (and `count_tokens`), else OpenAI's
- * when the path names one of its operations (chat, responses, embeddings, completions), else `undefined`.
+ * `@llmeter/core/wire`: the provider wire formats and the SSE parser, for front ends (the SDK wrapper, the
+ * proxy) that read calls off the wire. Not part of the user API on `@llmeter/core`.
  */
-export function wireFormatForPath(path: string): WireFormat | undefined {
-  if (isAnthropicPath(path)) return anthropicWireFormat;
-  return openAiWireFormat.operationForPath(path) === 'other' ? undefined : openAiWireFormat;
-}
+export { anthropicWireFormat } from './anthropic.js';
+export { isRecord } from './json-shape.js';
+export { openAiWireFormat } from './openai.js';
+export { type SseEvent, SseParser } from './sse-parser.js';
+export { streamUsageToAsk } from './stream-usage.js';
+export type {
+  RequestFacts,
+  ResponseSummary,
+  StreamAccumulator,
+  StreamEventKind,
+  StreamSummary,
+  StreamUsageOption,
+  WireFormat,
+  WireFormatName,
+} from './wire-format.js';
+export { wireFormatForPath, wireFormats } from './wire-formats.js';

@@ -1,4 +1,15 @@
-/** Whether a decoded JSON value is an object (not null, not an array), so its fields can be read. */
+/**
+ * Whether a value is an object whose fields can be read by name: not null, not an array, not a primitive. The one
+ * such check of llmeter, for decoded JSON, request params and SDK objects alike (a class instance counts; a
+ * function does not).
+ *
+ * @example
+ * ```ts
+ * import { isRecord } from '@llmeter/core/wire';
+ * const body: unknown = JSON.parse('{"model":"gpt-4o"}');
+ * if (isRecord(body) && typeof body.model === 'string') console.log(body.model);
+ * ```
+ */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,7 +2,9 @@ import type { Operation } from '../record.js';
 import { field, stringField } from './json-shape.js';
 import { openAiRequestText } from './openai-request-text.js';
 import { OpenAiStreamAccumulator } from './openai-stream.js';
+import { openAiStreamUsage } from './openai-stream-usage.js';
 import { openAiUsage } from './openai-usage.js';
+import { readRequestFacts } from './request-facts.js';
 import { endpointPath } from './request-path.js';
 import type { WireFormat } from './wire-format.js';
 
@@ -25,11 +27,14 @@ function operationForPath(path: string): Operation {
  * Azure OpenAI and OpenAI-compatible servers (vLLM, Ollama, llama.cpp, OpenRouter…).
  *
  * Usage is normalized so that `input` includes cached (and cache-written) tokens and `output` includes
- * reasoning tokens, which is how OpenAI itself counts them.
+ * reasoning tokens, which is how OpenAI itself counts them. Chat and legacy Completions streams report usage only
+ * when asked ({@link openAiStreamUsage}).
  */
 export const openAiWireFormat: WireFormat = {
   name: 'openai',
   operationForPath,
+  readRequest: readRequestFacts,
+  streamUsageOption: openAiStreamUsage,
   parseResponse(operation, body) {
     return { usage: openAiUsage(field(body, 'usage'), operation), responseModel: stringField(body, 'model') };
   },

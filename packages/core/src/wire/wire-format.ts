@@ -26,7 +26,8 @@ export type StreamEventKind = 'content' | 'usage_only' | 'error' | 'other';
 export interface StreamSummary extends ResponseSummary {
   /**
    * The stream reached its normal end (`[DONE]`, `message_stop`, `response.completed`/`incomplete`). For
-   * OpenAI chunk streams, every choice having a `finish_reason` also counts, since the SDKs swallow `[DONE]`.
+   * OpenAI chunk streams, every choice having a `finish_reason` also counts: the SDKs swallow `[DONE]`, so this
+   * is the end an SDK front end can see.
    */
   finished: boolean;
   /** The provider reported an error inside the stream. */
@@ -58,11 +59,48 @@ export interface StreamAccumulator {
   summary(): StreamSummary;
 }
 
+/** What a request body names, as far as measuring a call goes. */
+export interface RequestFacts {
+  /** The model the request names; empty when it names none (or the body is not a JSON object). */
+  model: string;
+  /** Whether the request asks for a streamed (SSE) response. */
+  stream: boolean;
+}
+
+/**
+ * How a request asks a stream for its usage, in a format whose streams report usage only when asked (OpenAI
+ * chat and legacy completions: `stream_options.include_usage`). A front end asks on the caller's behalf so that
+ * tokens are reported rather than estimated, then hides the extra `usage_only` event from the caller.
+ */
+export interface StreamUsageOption {
+  /** The operations whose streams report usage only when the request asks. */
+  readonly operations: ReadonlySet<Operation>;
+  /**
+   * The top-level member {@link StreamUsageOption.ask} adds to a body that has no member of that name (OpenAI:
+   * `stream_options` = `{ include_usage: true }`). A front end that edits request bytes inserts exactly this.
+   */
+  readonly member: { readonly name: string; readonly value: Readonly<Record<string, unknown>> };
+  /** Whether a request body already asks for usage (`stream_options.include_usage: true`). */
+  asked(body: unknown): boolean;
+  /**
+   * A copy of a request body that asks for usage, keeping the body's other options (`stream_options` is merged,
+   * not replaced). The body itself is left as it was: a caller may reuse or inspect it afterwards.
+   */
+  ask(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
+}
+
 /** One provider's wire format, parsed in one place. */
 export interface WireFormat {
   readonly name: WireFormatName;
   /** The operation a request path names (`/v1/chat/completions` → `chat`), else `other`. */
   operationForPath(path: string): Operation;
+  /** The model and stream flag a request body (already parsed) names. Never throws. */
+  readRequest(body: unknown): RequestFacts;
+  /**
+   * Set when some of this format's streams report usage only when asked; `undefined` when every stream reports
+   * it (Anthropic Messages, OpenAI Responses).
+   */
+  readonly streamUsageOption?: StreamUsageOption | undefined;
   /** Usage and response model from a complete JSON response body (already parsed). */
   parseResponse(operation: Operation, body: unknown): ResponseSummary;
   createStreamAccumulator(operation: Operation): StreamAccumulator;

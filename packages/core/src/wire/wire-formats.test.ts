@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicWireFormat } from './anthropic.js';
-import { wireFormatForPath, wireFormats } from './index.js';
 import { openAiWireFormat } from './openai.js';
+import { wireFormatForPath, wireFormats } from './wire-formats.js';
 
 describe('wireFormats', () => {
   it('holds each format under its own name', () => {

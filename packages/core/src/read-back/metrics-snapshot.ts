@@ -1,0 +1,97 @@
+import type { Registry } from 'prom-client';
+import { DEFAULT_PREFIX, type MetricKeyOfType, metricName } from '../metric-contract.js';
+import type { HistogramBucket } from './histogram-quantile.js';
+import { type SeriesLabels, seriesKey } from './series-labels.js';
+
+/** One sample of a counter or gauge. */
+export interface SeriesValue {
+  labels: SeriesLabels;
+  value: number;
+}
+
+/** One histogram series: its labels (without `le`) and its cumulative buckets in ascending `le` order. */
+export interface HistogramValue {
+  labels: SeriesLabels;
+  buckets: HistogramBucket[];
+}
+
+/** The llmeter metrics of a registry at one moment, series by series. Fields are named by the contract's keys. */
+export interface MetricsSnapshot {
+  /** `requests_total`, labelled by `status`. */
+  requests: SeriesValue[];
+  /** `request_failures_total`, labelled by `error_type`. */
+  failures: SeriesValue[];
+  /** `tokens_total`, labelled by `type`. */
+  tokens: SeriesValue[];
+  cost: SeriesValue[];
+  unpriced: SeriesValue[];
+  estimated: SeriesValue[];
+  inFlight: SeriesValue[];
+  duration: HistogramValue[];
+  timeToFirstToken: HistogramValue[];
+}
+
+/**
+ * Reads the llmeter metrics (`prefix` + the contract's names) off a registry. Only those metrics are read, so
+ * the app's own metrics on the same registry cost nothing here.
+ *
+ * @example
+ * ```ts
+ * import { readMetricsSnapshot } from '@llmeter/core';
+ * import { register } from 'prom-client';
+ * const { requests } = await readMetricsSnapshot(register);
+ * ```
+ */
+export async function readMetricsSnapshot(registry: Registry, prefix = DEFAULT_PREFIX): Promise<MetricsSnapshot> {
+  const values = (key: MetricKeyOfType<'counter' | 'gauge'>) => readValues(registry, metricName(key, prefix));
+  const histogram = (key: MetricKeyOfType<'histogram'>) => readHistogram(registry, metricName(key, prefix));
+  const [requests, failures, tokens, cost, unpriced, estimated, inFlight, duration, timeToFirstToken] =
+    await Promise.all([
+      values('requests'),
+      values('failures'),
+      values('tokens'),
+      values('cost'),
+      values('unpriced'),
+      values('estimated'),
+      values('inFlight'),
+      histogram('duration'),
+      histogram('timeToFirstToken'),
+    ]);
+  return { requests, failures, tokens, cost, unpriced, estimated, inFlight, duration, timeToFirstToken };
+}
+
+async function readValues(registry: Registry, name: string): Promise<SeriesValue[]> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return [];
+  const { values } = await metric.get();
+  return values.map((sample) => ({ labels: stringLabels(sample.labels), value: sample.value }));
+}
+
+async function readHistogram(registry: Registry, name: string): Promise<HistogramValue[]> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return [];
+  const { values } = await metric.get();
+  const bucketName = `${name}_bucket`;
+  const byLabels = new Map<string, HistogramValue>();
+  for (const sample of values) {
+    if ((sample as { metricName?: string }).metricName !== bucketName) continue;
+    const { le, ...rest } = stringLabels(sample.labels);
+    if (le === undefined) continue;
+    const labels = rest;
+    const key = seriesKey(labels);
+    let series = byLabels.get(key);
+    if (!series) {
+      series = { labels, buckets: [] };
+      byLabels.set(key, series);
+    }
+    series.buckets.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: sample.value });
+  }
+  for (const series of byLabels.values()) series.buckets.sort((a, b) => a.le - b.le);
+  return [...byLabels.values()];
+}
+
+function stringLabels(labels: Partial<Record<string, string | number>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) if (value !== undefined) result[name] = String(value);
+  return result;
+}
