@@ -78,6 +78,8 @@ async function scriptedCalls(proxyUrl: string): Promise<void> {
     script({ omitUsage: true }),
   );
   for await (const _chunk of stream);
+  // A JSON reply without usage: nothing to count tokens from (llm_usage_missing_total).
+  await openai.chat.completions.create({ model: 'gpt-4o-mini', messages }, script({ omitUsage: true }));
   await anthropic.messages.create(
     { model: 'claude-haiku-4-5', max_tokens: 100, messages },
     script({ usage: { input: 1500, output: 40, cachedInput: 200, cacheWrite: 1000 } }),

@@ -12,6 +12,11 @@ interface OptionBase {
   /** An environment variable that sets the option when the flag is absent (an empty one counts as unset). */
   env?: string;
   /**
+   * An empty {@link env} variable is a value, passed on for the command to check, not an unset one: for secrets,
+   * where `TOKEN=` (an unset variable expanded) must be reported, never turn into "no token".
+   */
+  emptyEnvIsValue?: boolean;
+  /**
    * The default as `--help` shows it, when the command does not apply it itself (the proxy's defaults live in its
    * configuration, under the config file), or when it is not a value (`run until Ctrl-C`).
    */
@@ -159,7 +164,8 @@ export function defineCommand<const T extends OptionTable>(spec: CommandSpec<T>)
     const givenAs: Record<string, string> = {};
     for (const [name, option] of Object.entries(spec.options)) {
       const flag = flags[name];
-      const fromEnv = option.env === undefined ? undefined : nonEmpty(env[option.env]);
+      const rawEnv = option.env === undefined ? undefined : env[option.env];
+      const fromEnv = option.emptyEnvIsValue ? rawEnv : nonEmpty(rawEnv);
       if (flag !== undefined) givenAs[name] = `--${name}`;
       else if (fromEnv !== undefined && option.env !== undefined) givenAs[name] = option.env;
       values[name] = optionValue(option, givenAs[name] ?? `--${name}`, flag ?? fromEnv);

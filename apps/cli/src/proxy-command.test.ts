@@ -45,14 +45,22 @@ describe('llmeter proxy --help', () => {
       '--upstream NAME=URL',
       '--config FILE',
       '--label-header KEY',
+      '--allowed-host HOST',
       '--metrics-token TOKEN',
+      '--metrics-token-file PATH',
       '--stream-usage MODE',
       '--log-level LEVEL',
       '-h, --help',
     ]) {
       expect(help).toContain(`  ${flag} `);
     }
-    for (const env of ['LLMETER_HOST', 'LLMETER_PORT', 'LLMETER_CONFIG', 'LLMETER_METRICS_TOKEN']) {
+    for (const env of [
+      'LLMETER_HOST',
+      'LLMETER_PORT',
+      'LLMETER_CONFIG',
+      'LLMETER_METRICS_TOKEN',
+      'LLMETER_METRICS_TOKEN_FILE',
+    ]) {
       expect(help).toContain(`env ${env}`);
     }
     const configSection = help.slice(help.indexOf('Config file (YAML)'));
@@ -115,6 +123,49 @@ describe('llmeter proxy settings', () => {
       `${bad}: limits.requestBodyBytes must be a positive number, got "x"`,
       expect.stringMatching(new RegExp(`^${bad}: unknown setting "prots" \\(known: host, port, `)),
     ]);
+  });
+});
+
+describe('llmeter proxy security settings', () => {
+  it('--allowed-host repeats; the token file is read, from the flag or the variable', async () => {
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'from-file\n');
+    expect(
+      settings([
+        '--allowed-host',
+        'metrics.internal',
+        '--allowed-host',
+        '.svc.cluster.local',
+        '--metrics-token-file',
+        tokenFile,
+      ]),
+    ).toMatchObject({ allowedHosts: ['metrics.internal', '.svc.cluster.local'], metricsToken: 'from-file' });
+    expect(settings([], { LLMETER_METRICS_TOKEN_FILE: tokenFile }).metricsToken).toBe('from-file');
+    // A flag's token replaces the variable's file: both are one setting.
+    expect(settings(['--metrics-token', 'flag'], { LLMETER_CONFIG: configPath }).metricsToken).toBe('flag');
+  });
+
+  it.each([
+    [
+      [],
+      { LLMETER_METRICS_TOKEN: '' },
+      'LLMETER_METRICS_TOKEN must not be empty (an empty token would turn authentication off',
+    ],
+    [['--metrics-token', ''], {}, '--metrics-token must not be empty'],
+    [[], { LLMETER_METRICS_TOKEN_FILE: '' }, 'LLMETER_METRICS_TOKEN_FILE must be a file path, got ""'],
+    [
+      ['--metrics-token-file', '/nonexistent/token'],
+      {},
+      '--metrics-token-file: cannot read /nonexistent/token: ENOENT',
+    ],
+    [
+      ['--metrics-token', 'a'],
+      { LLMETER_METRICS_TOKEN_FILE: '/x' },
+      '--metrics-token and LLMETER_METRICS_TOKEN_FILE are both set',
+    ],
+    [['--allowed-host', 'http://x'], {}, '--allowed-host must be a host name without port, a ".domain" suffix or "*"'],
+  ])('refuses %j %j: "%s"', (args, env, message) => {
+    expect(errorMessage(() => settings(args, env))).toContain(message);
   });
 });
 

@@ -56,13 +56,33 @@ const PROXY_OPTIONS = {
     value: 'KEY',
     help:
       'Let clients set label KEY with the header "x-llmeter-label-KEY: value".\n' +
-      'All x-llmeter-* headers are removed before forwarding',
+      'All x-llmeter-* headers are removed before forwarding. Send non-ASCII values as UTF-8\n' +
+      'bytes (bytes that are not UTF-8 are read as Latin-1)',
+  },
+  'allowed-host': {
+    type: 'list',
+    value: 'HOST',
+    help:
+      'Also let /metrics and /dashboard answer requests whose Host header names HOST: a name,\n' +
+      '".example.com" for that domain and every name under it, or "*" for any. IP addresses,\n' +
+      'localhost and --host always may; other names get 403 (a guard against DNS rebinding).\n' +
+      '/healthz and proxied calls answer any Host',
   },
   'metrics-token': {
     type: 'string',
     value: 'TOKEN',
-    help: 'Require "Authorization: Bearer TOKEN" on /metrics (and turn /dashboard off)',
+    help:
+      'Require "Authorization: Bearer TOKEN" on /metrics (and turn /dashboard off). An empty\n' +
+      'token is an error. A command line shows in ps: prefer --metrics-token-file',
     env: 'LLMETER_METRICS_TOKEN',
+    emptyEnvIsValue: true,
+  },
+  'metrics-token-file': {
+    type: 'string',
+    value: 'PATH',
+    help: 'Read the metrics token from the file PATH (trailing line breaks dropped) instead',
+    env: 'LLMETER_METRICS_TOKEN_FILE',
+    emptyEnvIsValue: true,
   },
   'stream-usage': {
     type: 'string',
@@ -111,7 +131,9 @@ ${commented([
   ['  upstreams:', 'name: URL, in route order'],
   ...Object.entries(DEFAULT_UPSTREAMS).map(([name, url]) => [`    ${name}: ${url}`] as const),
   ['  labelHeaders: [team, feature]'],
+  ['  allowedHosts: [metrics.internal]', 'see --allowed-host'],
   ['  metricsToken: secret'],
+  ['  metricsTokenFile: /run/secrets/token', 'or the token in a file (not both)'],
   [`  streamUsage: ${DEFAULT_STREAM_USAGE}`],
   [`  logLevel: ${DEFAULT_LOG_LEVEL}`],
   ['  prices:', 'USD per million tokens; override or add models'],
@@ -121,6 +143,7 @@ ${commented([
   [`    responseBodyBytes: ${DEFAULT_LIMITS.responseBodyBytes}`, 'larger JSON responses pass unmeasured'],
   ['    models: 200', 'distinct model label values (the rest become "other")'],
   ['    labelValues: 50', 'distinct values per client label'],
+  ['    series: 2000', 'distinct label sets; new ones past it fold into "other"'],
   ['  timeouts:'],
   [`    upstreamMs: ${DEFAULT_TIMEOUTS.upstreamMs}`, 'upstream silence before 504 / a cut stream'],
   [`    shutdownMs: ${DEFAULT_TIMEOUTS.shutdownMs}`, 'SIGTERM/SIGINT: wait this long for calls in flight'],
@@ -164,7 +187,9 @@ export function proxySettings({
     port: values.port,
     upstreams: values.upstream === undefined ? undefined : parseUpstreamPairs(values.upstream),
     labelHeaders: values['label-header'],
+    allowedHosts: values['allowed-host'],
     metricsToken: values['metrics-token'],
+    metricsTokenFile: values['metrics-token-file'],
     streamUsage: values['stream-usage'],
     logLevel: values['log-level'],
   };
@@ -176,7 +201,9 @@ export function proxySettings({
       port: givenAs.port,
       upstreams: givenAs.upstream,
       labelHeaders: givenAs['label-header'],
+      allowedHosts: givenAs['allowed-host'],
       metricsToken: givenAs['metrics-token'],
+      metricsTokenFile: givenAs['metrics-token-file'],
       streamUsage: givenAs['stream-usage'],
       logLevel: givenAs['log-level'],
     },

@@ -8,12 +8,21 @@ export interface CardinalityLimits {
   labelValues?: number;
   /** Longest label value kept; longer ones are cut to this many characters. Default 128. */
   valueLength?: number;
+  /**
+   * Distinct label sets (provider, model, operation and user labels together) a meter's metrics keep. The caps
+   * above bound each label, not their product (200 models × 50 teams × 3 operations is 30,000 label sets, some
+   * 2 million lines of `/metrics`); past this budget, a call with a new combination is folded into its
+   * provider's and operation's overflow label set (`model` and every user label `other`) and counted in
+   * `*_series_overflow_total`. Default 2000.
+   */
+  series?: number;
 }
 
 export const DEFAULT_CARDINALITY_LIMITS: Required<CardinalityLimits> = {
   models: 200,
   labelValues: 50,
   valueLength: 128,
+  series: 2000,
 };
 
 /** `limits` over the defaults; throws a `RangeError` on a limit that is not a positive integer. */

@@ -17,6 +17,7 @@ export {
   Meter,
   MeterConfigError,
   type MeterOptions,
+  metricsVersion,
 } from './meter.js';
 export {
   type Buckets,

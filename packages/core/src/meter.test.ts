@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import { findSamples, parseSamples, sampleSum } from '../../../test/support/prometheus-text.js';
-import { createMeter, MeterConfigError } from './meter.js';
+import { DEFAULT_CARDINALITY_LIMITS } from './cardinality-guard.js';
+import { createMeter, MeterConfigError, metricsVersion } from './meter.js';
 import { METRIC_KEYS, METRICS, metricName } from './metric-contract.js';
 import { PriceBook } from './pricing/index.js';
 import type { CallRecord, Usage } from './record.js';
@@ -42,6 +43,8 @@ describe('the metric contract', () => {
       llm_cost_usd_total: 'counter',
       llm_unpriced_requests_total: 'counter',
       llm_usage_estimated_total: 'counter',
+      llm_usage_missing_total: 'counter',
+      llm_series_overflow_total: 'counter',
       llm_requests_in_flight: 'gauge',
     });
 
@@ -306,6 +309,163 @@ describe('labels and cardinality', () => {
   });
 });
 
+describe('the series budget', () => {
+  const labelSets = (text: string, name: string) =>
+    findSamples(text, name).map((s) => [s.labels.provider, s.labels.model, s.labels.operation, s.labels.team]);
+
+  it('folds label sets past the budget into one per provider and operation, and counts the folded calls', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, labelNames: ['team'], limits: { series: 20 } });
+    // 10 models × 5 teams = 50 combinations, each called twice: the first 20 have their own label sets, the
+    // other 30 fold, 60 calls.
+    for (let round = 0; round < 2; round++)
+      for (let m = 0; m < 10; m++)
+        for (let t = 0; t < 5; t++) meter.record(record({ model: `m${m}`, labels: { team: `t${t}` } }));
+    // Past the budget, another provider or operation folds into a label set of its own.
+    meter.record(record({ provider: 'anthropic', model: 'claude-haiku-4-5', labels: { team: 't0' } }));
+    meter.record(record({ operation: 'embeddings', model: 'm0', labels: { team: 't0' } }));
+    // An admitted label set still counts as itself.
+    meter.record(record({ model: 'm0', labels: { team: 't0' } }));
+    const text = await registry.metrics();
+
+    const requests = labelSets(text, 'llm_requests_total');
+    expect(requests).toHaveLength(20 + 3);
+    expect(requests.slice(0, 20)).toEqual(
+      Array.from({ length: 20 }, (_, i) => ['openai', `m${Math.floor(i / 5)}`, 'chat', `t${i % 5}`]),
+    );
+    expect(requests.slice(20)).toEqual([
+      ['openai', 'other', 'chat', 'other'],
+      ['anthropic', 'other', 'chat', 'other'],
+      ['openai', 'other', 'embeddings', 'other'],
+    ]);
+    expect(
+      findSamples(text, 'llm_series_overflow_total').map((s) => [s.labels.provider, s.labels.operation, s.value]),
+    ).toEqual([
+      ['openai', 'chat', 60],
+      ['anthropic', 'chat', 1],
+      ['openai', 'embeddings', 1],
+    ]);
+    expect(labelSets(text, 'llm_request_duration_seconds_count')).toEqual(requests);
+    expect(labelSets(text, 'llm_requests_in_flight')).toEqual(requests);
+    // Nothing is lost but the labels: every call, token and observation is counted.
+    expect(sampleSum(text, 'llm_requests_total', { model: 'm0', team: 't0' })).toBe(3);
+    expect(sampleSum(text, 'llm_requests_total', { model: 'other' })).toBe(62);
+    expect(sampleSum(text, 'llm_requests_total')).toBe(103);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'input' })).toBe(103 * 1000);
+    expect(sampleSum(text, 'llm_request_duration_seconds_count')).toBe(103);
+  });
+
+  it('folds a call started past the budget too, counted once when it ends', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry, limits: { series: 1 } });
+    meter.record(record());
+    const call = meter.start({ provider: 'openai', model: 'gpt-4.1', operation: 'chat', stream: false });
+    const overflow = { provider: 'openai', model: 'other', operation: 'chat' };
+    let text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_in_flight', overflow)).toBe(1);
+    expect(findSamples(text, 'llm_series_overflow_total')).toEqual([]);
+    call.end({ usage: usage({ input: 7, output: 3 }) });
+    call.end({ errorType: 'aborted' });
+    text = await registry.metrics();
+    expect(sampleSum(text, 'llm_requests_in_flight', overflow)).toBe(0);
+    expect(sampleSum(text, 'llm_requests_total', overflow)).toBe(1);
+    expect(sampleSum(text, 'llm_series_overflow_total', overflow)).toBe(1);
+    expect(sampleSum(text, 'llm_tokens_total', { ...overflow, type: 'input' })).toBe(7);
+  });
+
+  it('is 2000 label sets by default, and a positive integer shared by every meter of the metrics', async () => {
+    expect(DEFAULT_CARDINALITY_LIMITS.series).toBe(2000);
+    const registry = new Registry();
+    const meter = createMeter({ registry, labelNames: ['team'] });
+    // 200 models × 11 teams: 2,200 combinations, 200 over the budget.
+    for (let m = 0; m < 200; m++)
+      for (let t = 0; t < 11; t++) meter.record(record({ model: `m${m}`, labels: { team: `t${t}` } }));
+    const text = await registry.metrics();
+    expect(findSamples(text, 'llm_requests_total')).toHaveLength(2001);
+    expect(sampleSum(text, 'llm_series_overflow_total')).toBe(200);
+    expect(() => createMeter({ registry: new Registry(), limits: { series: 0 } })).toThrow(RangeError);
+    expect(() => createMeter({ registry: new Registry(), limits: { series: 1.5 } })).toThrow(
+      'llmeter: cardinality limit "series" must be a positive integer, got 1.5',
+    );
+    createMeter({ registry, limits: { series: 2000 } });
+    expect(() => createMeter({ registry, limits: { series: 100 } })).toThrow(
+      'asks for limits.series 100 instead of 2000',
+    );
+  });
+});
+
+describe('calls without usage', () => {
+  it('counts a successful call of a known operation that has no usage, reported or estimated', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    meter.record(record({ usage: undefined, usageSource: 'none' }));
+    meter.record(
+      record({ operation: 'embeddings', model: 'text-embedding-3-small', usage: undefined, usageSource: 'none' }),
+    );
+    meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'responses', stream: true }).end({});
+    // Not counted: a failure, an operation that has no usage (a model list), estimated or reported usage.
+    meter.record(record({ errorType: 'timeout', usage: undefined, usageSource: 'none' }));
+    meter.record(record({ operation: 'other', model: '', usage: undefined, usageSource: 'none' }));
+    meter.record(record({ usageSource: 'estimated', usage: usage({ input: 3, output: 2 }) }));
+    meter.record(record());
+    const text = await registry.metrics();
+    expect(
+      findSamples(text, 'llm_usage_missing_total').map((s) => [s.labels.model, s.labels.operation, s.value]),
+    ).toEqual([
+      ['gpt-4o', 'chat', 1],
+      ['text-embedding-3-small', 'embeddings', 1],
+      ['gpt-4o', 'responses', 1],
+    ]);
+    // Their tokens and cost are not guessed.
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'output' })).toBe(202);
+    expect(sampleSum(text, 'llm_requests_total', { status: 'ok' })).toBe(6);
+  });
+});
+
+describe('metricsVersion', () => {
+  it('changes with every call started, recorded or ended and every reset, and not when the metrics are read', async () => {
+    const registry = new Registry();
+    expect(metricsVersion(registry)).toBeUndefined();
+    const meter = createMeter({ registry });
+    const versions = [metricsVersion(registry)];
+    const call = meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+    versions.push(metricsVersion(registry));
+    await registry.metrics();
+    await registry.getMetricsAsJSON();
+    expect(metricsVersion(registry)).toBe(versions.at(-1));
+    call.end({});
+    versions.push(metricsVersion(registry));
+    call.end({});
+    expect(metricsVersion(registry)).toBe(versions.at(-1));
+    meter.record(record());
+    versions.push(metricsVersion(registry));
+    registry.resetMetrics();
+    versions.push(metricsVersion(registry));
+    registry.getSingleMetric('llm_request_duration_seconds')?.reset();
+    versions.push(metricsVersion(registry));
+    expect(new Set(versions).size).toBe(6);
+    expect(versions.every((version) => typeof version === 'number')).toBe(true);
+    // Another meter on the same metrics changes the same version; another prefix has its own.
+    createMeter({ registry }).record(record());
+    expect(metricsVersion(registry)).not.toBe(versions.at(-1));
+    expect(metricsVersion(registry, 'other_')).toBeUndefined();
+  });
+
+  it('is undefined once the registry is cleared, and never repeats an earlier version after', async () => {
+    const registry = new Registry();
+    const seen = new Set<number | undefined>();
+    createMeter({ registry }).record(record());
+    seen.add(metricsVersion(registry));
+    registry.clear();
+    expect(metricsVersion(registry)).toBeUndefined();
+    const again = createMeter({ registry });
+    seen.add(metricsVersion(registry));
+    again.record(record());
+    seen.add(metricsVersion(registry));
+    expect(seen.size).toBe(3);
+  });
+});
+
 describe('one registry, many meters', () => {
   it('shares the metrics of a second meter on the same registry instead of throwing', async () => {
     const registry = new Registry();
@@ -399,7 +559,7 @@ describe('registry.resetMetrics()', () => {
 
   it('zeroes every counter and histogram, which then count from 0 together', async () => {
     const registry = new Registry();
-    const meter = createMeter({ registry, labelNames: ['team'] });
+    const meter = createMeter({ registry, labelNames: ['team'], limits: { series: 5 } });
     meter.record(
       record({
         stream: true,
@@ -410,6 +570,10 @@ describe('registry.resetMetrics()', () => {
     );
     meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
     meter.record(record({ model: 'my-finetune', usageSource: 'estimated', usage: usage({ input: 5, output: 5 }) }));
+    meter.record(record({ model: 'no-usage', usage: undefined, usageSource: 'none' }));
+    // Four label sets so far; the budget is 5, so the second of these is folded.
+    meter.record(record({ labels: { team: 'ads' }, model: 'gpt-4o-mini' }));
+    meter.record(record({ labels: { team: 'ads' }, model: 'gpt-4.1' }));
     const before = await registry.metrics();
     for (const key of METRIC_KEYS.filter((key) => METRICS[key].type === 'counter')) {
       expect(sampleSum(before, metricName(key)), key).toBeGreaterThan(0);
@@ -420,7 +584,7 @@ describe('registry.resetMetrics()', () => {
     // keeps one 0 per label set seen.
     const after = await llmSamples(registry);
     expect(after.filter((sample) => sample.name !== 'llm_requests_in_flight')).toEqual([]);
-    expect(after.map((sample) => sample.value)).toEqual([0, 0, 0]);
+    expect(after.map((sample) => sample.value)).toEqual([0, 0, 0, 0, 0, 0]);
 
     meter.record(record({ labels: { team: 'ads' }, usage: usage({ input: 100, output: 20 }) }));
     meter.record(record({ errorType: 'timeout', usage: undefined, usageSource: 'none' }));
@@ -439,6 +603,8 @@ describe('registry.resetMetrics()', () => {
     expect(sampleSum(text, 'llm_cost_usd_total')).toBeCloseTo((100 * 2.5 + 20 * 10) / 1e6, 12);
     expect(sampleSum(text, 'llm_unpriced_requests_total')).toBe(0);
     expect(sampleSum(text, 'llm_usage_estimated_total')).toBe(0);
+    expect(sampleSum(text, 'llm_usage_missing_total')).toBe(0);
+    expect(sampleSum(text, 'llm_series_overflow_total')).toBe(0);
     expect(sampleSum(text, 'llm_time_to_first_token_seconds_count')).toBe(0);
     expect(sampleSum(text, 'llm_time_per_output_token_seconds_count')).toBe(0);
   });

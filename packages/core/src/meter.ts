@@ -19,6 +19,7 @@ import {
   metricLabelNames,
   metricName,
   type Operation,
+  OVERFLOW_LABEL_VALUE,
   RESERVED_LABEL_NAMES,
   TOKEN_TYPES,
   UNKNOWN_LABEL_VALUE,
@@ -55,8 +56,8 @@ export interface MeterOptions {
    */
   buckets?: Partial<Buckets>;
   /**
-   * Cardinality limits (distinct models, distinct values per user label, value length). A second meter on the
-   * same registry and prefix must give the same ones or none.
+   * Cardinality limits (distinct models, distinct values per user label, value length, distinct label sets).
+   * A second meter on the same registry and prefix must give the same ones or none.
    */
   limits?: CardinalityLimits;
   /** Prices: a {@link PriceBook}, or overrides added to the bundled prices. */
@@ -98,8 +99,25 @@ interface MeterMetrics {
   buckets: Buckets;
   histograms: Record<HistogramKey, Histogram>;
   guard: CardinalityGuard;
-  /** Every label set seen, by a key of its values; bounded by the guard. */
+  /** Every label set seen, by a key of its values; bounded by the guard and the series budget. */
   series: Map<string, Series>;
+  /** Label sets admitted under the series budget (the overflow label sets are not counted). */
+  admitted: number;
+  /** Set to a new {@link nextVersion} by every change to the metrics' values: a call started or recorded, a reset. */
+  version: number;
+}
+
+// One sequence for every meter of the process: a version is never reused, not even by the metrics of a meter
+// built anew on a registry that was cleared, so an equal version always means "nothing changed".
+let lastVersion = 0;
+function nextVersion(): number {
+  return ++lastVersion;
+}
+
+/** The series a call is recorded in, and whether its own label set was folded into an overflow one. */
+interface SeriesChoice {
+  series: Series;
+  folded: boolean;
 }
 
 // One set of metrics per registry and prefix: a second meter on the same registry shares them instead of
@@ -118,6 +136,7 @@ export class InFlightCall {
     private readonly meter: Meter,
     private readonly start: CallStart,
     private readonly series: Series,
+    private readonly folded: boolean,
   ) {
     this.startedAt = start.startedAt ?? performance.now();
   }
@@ -153,6 +172,7 @@ export class InFlightCall {
         errorType: outcome.errorType,
       },
       this.series,
+      this.folded,
     );
     return true;
   }
@@ -188,18 +208,22 @@ export class Meter {
 
   /** Starts a call: it counts as in flight until {@link InFlightCall.end}. */
   start(call: CallStart): InFlightCall {
-    const series = this.series(call.provider, call.model, call.operation, call.labels);
+    const { series, folded } = this.series(call.provider, call.model, call.operation, call.labels);
     series.inFlight++;
-    return new InFlightCall(this, call, series);
+    this.metrics.version = nextVersion();
+    return new InFlightCall(this, call, series, folded);
   }
 
   /** Records a call that was not started with {@link Meter.start} (no in-flight tracking). */
   record(record: CallRecord): void {
-    this.write(record, this.series(record.provider, record.model, record.operation, record.labels));
+    const { series, folded } = this.series(record.provider, record.model, record.operation, record.labels);
+    this.write(record, series, folded);
   }
 
   /** @internal Adds one finished call to its series; called once per call. */
-  write(record: CallRecord, series: Series): void {
+  write(record: CallRecord, series: Series, folded: boolean): void {
+    this.metrics.version = nextVersion();
+    if (folded) series.folded++;
     try {
       const { duration, timeToFirstToken, timePerOutputToken } = this.metrics.histograms;
       const durationSeconds = Math.max(0, record.endedAt - record.startedAt) / 1000;
@@ -218,7 +242,12 @@ export class Meter {
       if (ttftSeconds !== undefined) timeToFirstToken.observe(series.labels, ttftSeconds);
 
       const usage = record.usage;
-      if (!usage) return;
+      if (!usage) {
+        // A call that succeeded but says nothing of its tokens: its cost would read 0. Count it, never guess the
+        // output it did not show. (Other operations — model lists, files — have no usage to report.)
+        if (!record.errorType && record.operation !== 'other') series.usageMissing++;
+        return;
+      }
       series.withUsage++;
       if (record.usageSource === 'estimated') series.estimated++;
       const tokens = series.tokens;
@@ -242,8 +271,9 @@ export class Meter {
     }
   }
 
-  private series(provider: string, model: string, operation: Operation, labels: Labels | undefined): Series {
-    const { guard, labelNames, series } = this.metrics;
+  private series(provider: string, model: string, operation: Operation, labels: Labels | undefined): SeriesChoice {
+    const metrics = this.metrics;
+    const { guard, labelNames, series } = metrics;
     const providerValue = guard.admit('provider', provider || UNKNOWN_LABEL_VALUE);
     const modelValue = guard.admit('model', model || UNKNOWN_LABEL_VALUE);
     let key = `${providerValue}\u0000${modelValue}\u0000${operation}`;
@@ -254,25 +284,80 @@ export class Meter {
       values.push(admitted);
       key += `\u0000${admitted}`;
     }
-    let found = series.get(key);
-    if (found === undefined) {
-      const seriesLabels: Record<string, string> = {
-        provider: providerValue,
-        model: modelValue,
-        operation,
-      } satisfies Record<CommonLabelName, string>;
-      labelNames.forEach((name, index) => {
-        seriesLabels[name] = values[index] ?? '';
-      });
-      found = new Series(seriesLabels);
-      series.set(key, found);
+    const found = series.get(key);
+    if (found !== undefined) return { series: found, folded: false };
+    if (metrics.admitted < guard.limits.series) {
+      metrics.admitted++;
+      return {
+        series: newSeries(series, key, providerValue, modelValue, operation, labelNames, values),
+        folded: false,
+      };
     }
-    return found;
+    // The budget is full: a new combination joins its provider's and operation's overflow label set. The
+    // combination itself is not stored, so a flood of them costs a lookup each and no memory.
+    let overflowKey = `${providerValue}\u0000${OVERFLOW_LABEL_VALUE}\u0000${operation}`;
+    for (let i = 0; i < labelNames.length; i++) overflowKey += `\u0000${OVERFLOW_LABEL_VALUE}`;
+    const overflow =
+      series.get(overflowKey) ??
+      newSeries(
+        series,
+        overflowKey,
+        providerValue,
+        OVERFLOW_LABEL_VALUE,
+        operation,
+        labelNames,
+        labelNames.map(() => OVERFLOW_LABEL_VALUE),
+      );
+    return { series: overflow, folded: true };
   }
 
   private reportError(error: unknown): void {
     this.onError(error);
   }
+}
+
+/**
+ * A number that changes whenever a meter changes the llmeter metrics on `registry` under `prefix`: a call
+ * started or recorded, a reset. Reading the metrics costs time in proportion to their series; this costs a map
+ * lookup, so a reader that samples them (the dashboard's history) can tell that nothing changed without reading.
+ * Undefined when no meter records on that registry and prefix (metrics from elsewhere): then only reading tells.
+ *
+ * @example
+ * ```ts
+ * import { createMeter, metricsVersion } from '@llmeter/core';
+ * import { Registry } from 'prom-client';
+ * const registry = new Registry();
+ * const meter = createMeter({ registry });
+ * const before = metricsVersion(registry);
+ * meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false }).end();
+ * metricsVersion(registry) !== before; // true
+ * ```
+ */
+export function metricsVersion(registry: Registry, prefix: string = DEFAULT_PREFIX): number | undefined {
+  const metrics = metricsByRegistry.get(registry)?.get(prefix);
+  // A registry that was cleared no longer holds these metrics: what it holds now is not theirs.
+  if (metrics === undefined || registry.getSingleMetric(metricName('duration', prefix)) !== metrics.histograms.duration)
+    return undefined;
+  return metrics.version;
+}
+
+/** Creates and stores the series of one label set. */
+function newSeries(
+  series: Map<string, Series>,
+  key: string,
+  provider: string,
+  model: string,
+  operation: Operation,
+  labelNames: readonly string[],
+  values: readonly string[],
+): Series {
+  const seriesLabels: Record<string, string> = { provider, model, operation } satisfies Record<CommonLabelName, string>;
+  labelNames.forEach((name, index) => {
+    seriesLabels[name] = values[index] ?? '';
+  });
+  const made = new Series(seriesLabels);
+  series.set(key, made);
+  return made;
 }
 
 /**
@@ -373,6 +458,20 @@ const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
       one.estimated = 0;
     },
   ),
+  usageMissing: perSeries(
+    (one) => one.usageMissing,
+    (one) => one.usageMissing,
+    (one) => {
+      one.usageMissing = 0;
+    },
+  ),
+  seriesOverflow: perSeries(
+    (one) => one.folded,
+    (one) => one.folded,
+    (one) => {
+      one.folded = 0;
+    },
+  ),
 };
 
 type ExtraLabelsOn<Name extends keyof ExtraLabels> = SeriesLabels & Pick<ExtraLabels, Name>;
@@ -384,15 +483,16 @@ type ExtraLabelsOn<Name extends keyof ExtraLabels> = SeriesLabels & Pick<ExtraLa
  */
 class SeriesCounter extends Counter {
   // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
-  private source: { series: ReadonlyMap<string, Series>; counter: CounterSource } | undefined;
+  private source: { series: ReadonlyMap<string, Series>; counter: CounterSource; onReset: () => void } | undefined;
 
   constructor(
     config: { name: string; help: string; labelNames: readonly string[] },
     series: ReadonlyMap<string, Series>,
     counter: CounterSource,
+    onReset: () => void,
   ) {
     super({ name: config.name, help: config.help, labelNames: [...config.labelNames], registers: [] });
-    this.source = { series, counter };
+    this.source = { series, counter, onReset };
   }
 
   /** Called by prom-client before it reads the values: rewrites them from the totals. */
@@ -405,7 +505,33 @@ class SeriesCounter extends Counter {
   override reset(): void {
     super.reset();
     if (!this.source) return;
+    this.source.onReset();
     for (const one of this.source.series.values()) this.source.counter.clear(one);
+  }
+}
+
+/** A histogram whose reset counts as a change of the metrics (see {@link metricsVersion}). */
+class MeterHistogram extends Histogram {
+  // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
+  private onReset: (() => void) | undefined;
+
+  constructor(
+    config: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[] },
+    onReset: () => void,
+  ) {
+    super({
+      name: config.name,
+      help: config.help,
+      labelNames: [...config.labelNames],
+      buckets: [...config.buckets],
+      registers: [],
+    });
+    this.onReset = onReset;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.onReset?.();
   }
 }
 
@@ -467,26 +593,36 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   }
   const buckets: Buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
   const series = new Map<string, Series>();
+  const guard = new CardinalityGuard(options.limits);
+  // A reset is a change the dashboard's sampler must see; `made` exists by the time anything is reset.
+  const onReset = () => {
+    made.version = nextVersion();
+  };
   const labelsOf = (key: keyof typeof METRICS) => [...metricLabelNames(key), ...labelNames];
   const histogram = (key: HistogramKey) =>
-    new Histogram({
-      name: metricName(key, prefix),
-      help: METRICS[key].help,
-      labelNames: labelsOf(key),
-      buckets: [...buckets[METRICS[key].buckets]],
-      registers: [],
-    });
+    new MeterHistogram(
+      {
+        name: metricName(key, prefix),
+        help: METRICS[key].help,
+        labelNames: labelsOf(key),
+        buckets: buckets[METRICS[key].buckets],
+      },
+      onReset,
+    );
   const counter = (key: CounterKey) =>
     new SeriesCounter(
       { name: metricName(key, prefix), help: METRICS[key].help, labelNames: labelsOf(key) },
       series,
       COUNTER_SOURCES[key],
+      onReset,
     );
   const made: MeterMetrics = {
     labelNames,
     buckets,
-    guard: new CardinalityGuard(options.limits),
+    guard,
     series,
+    admitted: 0,
+    version: nextVersion(),
     histograms: {
       duration: histogram('duration'),
       timeToFirstToken: histogram('timeToFirstToken'),
@@ -516,6 +652,8 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     cost: counter('cost'),
     unpriced: counter('unpriced'),
     estimated: counter('estimated'),
+    usageMissing: counter('usageMissing'),
+    seriesOverflow: counter('seriesOverflow'),
     inFlight,
   } satisfies Record<keyof typeof METRICS, Counter | Gauge | Histogram>;
   for (const key of Object.keys(METRICS) as (keyof typeof METRICS)[]) {

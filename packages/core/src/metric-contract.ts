@@ -186,6 +186,18 @@ export const METRICS = {
     help: 'LLM calls whose tokens were counted locally because the provider reported no usage.',
     labels: [],
   },
+  usageMissing: {
+    name: 'usage_missing_total',
+    type: 'counter',
+    help: 'Successful LLM calls with no usage reported and none estimated: their tokens and cost are not counted.',
+    labels: [],
+  },
+  seriesOverflow: {
+    name: 'series_overflow_total',
+    type: 'counter',
+    help: 'LLM calls folded into this overflow label set because the series budget (limits.series) was full.',
+    labels: [],
+  },
   inFlight: {
     name: 'requests_in_flight',
     type: 'gauge',

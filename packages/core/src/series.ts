@@ -29,6 +29,10 @@ export class Series {
   priced = 0;
   unpriced = 0;
   estimated = 0;
+  /** Successful calls of a known operation that had no usage, reported or estimated. */
+  usageMissing = 0;
+  /** Calls whose own label set did not fit the series budget and were folded into this one. */
+  folded = 0;
 
   constructor(labels: SeriesLabels) {
     this.labels = labels;

@@ -1,4 +1,4 @@
-import { type LabelFilter, type ModelSummary, readMetricsSnapshot, summarizeSnapshot } from '@llmeter/core';
+import { type LabelFilter, type ModelSummary, summarizeSnapshot } from '@llmeter/core';
 import type { HistoryView, MetricsHistory } from './metrics-history.js';
 
 /**
@@ -47,7 +47,7 @@ export interface DashboardDataQuery {
  */
 export async function readDashboardData(history: MetricsHistory, query: DashboardDataQuery): Promise<DashboardData> {
   const { filter, topN, windowMs } = query;
-  const snapshot = await readMetricsSnapshot(history.registry, history.prefix);
+  const snapshot = await history.snapshot();
   const all = summarizeSnapshot(snapshot);
   const selected = summarizeSnapshot(snapshot, filter);
   return {

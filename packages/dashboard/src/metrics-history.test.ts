@@ -1,5 +1,5 @@
 import { type CallRecord, createMeter, type Meter, type Usage } from '@llmeter/core';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChartSeries, MetricsHistory } from './metrics-history.js';
 
@@ -151,6 +151,73 @@ describe('MetricsHistory', () => {
     const size = history.size;
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(history.size).toBe(size);
+  });
+
+  it('does not read a registry the meter left unchanged, and records the same samples as reading would', async () => {
+    const { registry, meter, history } = setup();
+    await history.sample(T0);
+    call(meter, { usage: usage(1000, 500) });
+    const pending = meter.start({ provider: 'openai', operation: 'chat', model: 'gpt-4o', stream: false });
+    await history.sample(T0 + 1000);
+    expect(history.reads).toBe(2);
+    // Idle: nothing recorded, one call still in flight. Reading the metrics (a scrape) changes nothing either.
+    await registry.metrics();
+    await history.sample(T0 + 2000);
+    await history.sample(T0 + 3000);
+    expect(history.reads).toBe(2);
+    pending.end({ usage: usage(1000, 500) });
+    await history.sample(T0 + 4000);
+    await history.sample(T0 + 5000);
+    registry.resetMetrics();
+    await history.sample(T0 + 6000);
+    call(meter, { usage: usage(1000, 500) });
+    await history.sample(T0 + 7000);
+    expect(history.reads).toBe(5);
+    expect(history.size).toBe(8);
+
+    const view = history.query();
+    expect(view.timestamps).toHaveLength(8);
+    expect(line(view.requestsPerSecond, 'total')).toEqual([0, 1, 0, 0, 1, 0, 0, 1]);
+    expect(line(view.tokensPerSecond, 'input')).toEqual([0, 1000, 0, 0, 1000, 0, 0, 1000]);
+    expect(line(view.inFlight, 'in flight')).toEqual([0, 1, 1, 1, 0, 0, 0, 0]);
+    // One 0.3 s call in (0.16, 0.32] over the rolling window: p50 0.16 + 0.16 × 0.5.
+    expect(line(view.latency, 'p50').slice(0, 4)).toEqual([null, 0.24, 0.24, 0.24]);
+  });
+
+  it('reads every time a registry whose llmeter metrics no meter of this process records', async () => {
+    const registry = new Registry();
+    // Another exporter's counters with the contract's names, as a bridge from another process might register.
+    const requests = new Counter({
+      name: 'llm_requests_total',
+      help: 'h',
+      labelNames: ['provider', 'model', 'operation', 'status'],
+      registers: [registry],
+    });
+    const history = new MetricsHistory(registry, { intervalMs: 1000 });
+    const labels = { provider: 'openai', model: 'gpt-4o', operation: 'chat', status: 'ok' };
+    requests.inc(labels, 3);
+    await history.sample(T0);
+    requests.inc(labels, 2);
+    await history.sample(T0 + 1000);
+    await history.sample(T0 + 2000);
+    expect(history.reads).toBe(3);
+    expect(line(history.query().requestsPerSecond, 'total')).toEqual([0, 2, 0]);
+  });
+
+  it('reads a snapshot for the totals only when the meter changed the metrics', async () => {
+    const { registry, meter, history } = setup();
+    call(meter, { usage: usage(1000, 500) });
+    const first = await history.snapshot();
+    expect(await history.snapshot()).toBe(first);
+    call(meter, { usage: usage(1000, 500) });
+    const second = await history.snapshot();
+    expect(second).not.toBe(first);
+    expect(second.requests.map((sample) => sample.value)).toEqual([2]);
+    registry.resetMetrics();
+    expect((await history.snapshot()).requests).toEqual([]);
+    // Without a meter, every call reads.
+    const foreign = new MetricsHistory(new Registry());
+    expect(await foreign.snapshot()).not.toBe(await foreign.snapshot());
   });
 
   it('rejects an interval longer than the retention', () => {

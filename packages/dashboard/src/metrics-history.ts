@@ -1,10 +1,13 @@
 import {
+  CONTRACT_LABEL_NAMES,
   DEFAULT_PREFIX,
   type HistogramBucket,
   type HistogramValue,
   histogramQuantile,
   type LabelFilter,
+  type MetricsSnapshot,
   matchesFilter,
+  metricsVersion,
   OVERFLOW_LABEL_VALUE,
   readMetricsSnapshot,
   type SeriesLabels,
@@ -110,6 +113,8 @@ export class MetricsHistory {
   readonly prefix: string;
   private readonly maxGroups: number;
   private readonly groups = new Map<string, Group>();
+  /** Groups by a key of the labels in the order they come, which is the same for every sample of a meter. */
+  private readonly groupsByQuickKey = new Map<string, Group>();
   private readonly timestamps: Float64Array;
   private head = 0;
   private count = 0;
@@ -118,6 +123,11 @@ export class MetricsHistory {
   private ttftBounds: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
+  /** The meter's {@link metricsVersion} when the registry was last read; undefined without a meter. */
+  private readVersion: number | undefined;
+  private registryReads = 0;
+  /** The last snapshot {@link MetricsHistory.snapshot} read, and the meter's version then. */
+  private lastSnapshot: { version: number; snapshot: Promise<MetricsSnapshot> } | undefined;
 
   constructor(
     /** The registry sampled. */
@@ -160,6 +170,31 @@ export class MetricsHistory {
     return this.groups.size;
   }
 
+  /**
+   * Samples that read the registry. A sample of a registry a meter has not changed since the last read (the
+   * meter's {@link metricsVersion} says so) records no increase without reading it: idle costs almost nothing.
+   */
+  get reads(): number {
+    return this.registryReads;
+  }
+
+  /**
+   * The registry's llmeter metrics now, for exact totals: read again only when the meter recording on the
+   * registry changed them since the last call (without a meter, read every time), so a dashboard page that
+   * polls an idle registry costs no read.
+   */
+  snapshot(): Promise<MetricsSnapshot> {
+    const version = metricsVersion(this.registry, this.prefix);
+    if (version !== undefined && this.lastSnapshot?.version === version) return this.lastSnapshot.snapshot;
+    const snapshot = readMetricsSnapshot(this.registry, this.prefix);
+    this.lastSnapshot = version === undefined ? undefined : { version, snapshot };
+    // A failed read is not kept: the next call reads again.
+    snapshot.catch(() => {
+      if (this.lastSnapshot?.snapshot === snapshot) this.lastSnapshot = undefined;
+    });
+    return snapshot;
+  }
+
   /** Ring buffers allocated, over every group: the history's memory is about this × capacity × 4 bytes. */
   get ringCount(): number {
     let rings = 0;
@@ -170,12 +205,21 @@ export class MetricsHistory {
   /**
    * Reads the registry and appends one sample taken at `at` (ms since the epoch), overwriting the oldest when
    * full. The very first sample is a baseline: the metrics may predate the history, so it records no increase.
+   * When the meter recording on the registry changed nothing since the last read, the sample is appended
+   * without reading: no increase, the same calls in flight.
    */
   async sample(at: number = Date.now()): Promise<void> {
+    // Taken before reading: a call recorded while the read is under way changes it, and the next sample reads.
+    const version = metricsVersion(this.registry, this.prefix);
+    if (version !== undefined && version === this.readVersion && this.taken > 0) {
+      this.appendUnchanged(at);
+      return;
+    }
     const snapshot = await readMetricsSnapshot(this.registry, this.prefix);
+    this.readVersion = version;
+    this.registryReads += 1;
     const current = new Map<Group, Map<string, number>>();
-    const add = (labels: SeriesLabels, field: string, value: number): void => {
-      const group = this.groupFor(labels);
+    const add = (group: Group, field: string, value: number): void => {
       let fields = current.get(group);
       if (!fields) {
         fields = new Map();
@@ -184,7 +228,7 @@ export class MetricsHistory {
       fields.set(field, (fields.get(field) ?? 0) + value);
     };
     const addAll = (series: readonly SeriesValue[], field: (labels: SeriesLabels) => string): void => {
-      for (const { labels, value } of series) add(labels, field(labels), value);
+      for (const { labels, value } of series) add(this.groupFor(labels), field(labels), value);
     };
     addAll(snapshot.requests, (labels) => `req.${labels.status === 'error' ? 'error' : 'ok'}`);
     addAll(snapshot.failures, (labels) => `fail.${labels.error_type ?? 'other'}`);
@@ -193,8 +237,9 @@ export class MetricsHistory {
     addAll(snapshot.unpriced, () => 'unpriced');
     addAll(snapshot.estimated, () => 'estimated');
     addAll(snapshot.inFlight, () => IN_FLIGHT);
-    this.durationBounds = addBuckets(snapshot.duration, 'dur', this.durationBounds, add);
-    this.ttftBounds = addBuckets(snapshot.timeToFirstToken, 'ttft', this.ttftBounds, add);
+    const group = (labels: SeriesLabels) => this.groupFor(labels);
+    this.durationBounds = addBuckets(snapshot.duration, 'dur', this.durationBounds, group, add);
+    this.ttftBounds = addBuckets(snapshot.timeToFirstToken, 'ttft', this.ttftBounds, group, add);
 
     const slot = this.head;
     for (const group of this.groups.values()) for (const ring of group.rings.values()) ring[slot] = 0;
@@ -214,6 +259,22 @@ export class MetricsHistory {
         ring[slot] = point;
       }
     }
+    this.advance(slot, at);
+  }
+
+  /** Appends a sample of metrics that did not change: no increase anywhere, the gauge as last read. */
+  private appendUnchanged(at: number): void {
+    const slot = this.head;
+    for (const group of this.groups.values()) {
+      for (const ring of group.rings.values()) ring[slot] = 0;
+      const inFlight = group.last.get(IN_FLIGHT) ?? 0;
+      const ring = group.rings.get(IN_FLIGHT);
+      if (ring) ring[slot] = inFlight;
+    }
+    this.advance(slot, at);
+  }
+
+  private advance(slot: number, at: number): void {
     this.timestamps[slot] = at;
     this.head = (slot + 1) % this.capacity;
     this.count = Math.min(this.count + 1, this.capacity);
@@ -371,6 +432,24 @@ export class MetricsHistory {
   }
 
   private groupFor(labels: SeriesLabels): Group {
+    // A label set's group is found by a key of its labels as they come (one string, no sort), and only a label
+    // set not seen before pays for the canonical key.
+    let quick = '';
+    for (const name in labels) {
+      if (name === 'provider' || name === 'model' || !CONTRACT_LABEL_NAMES.has(name)) {
+        quick += `${name}\u0001${labels[name]}\u0000`;
+      }
+    }
+    const known = this.groupsByQuickKey.get(quick);
+    if (known) return known;
+    const group = this.findGroup(labels);
+    // Bounded like the groups: label sets beyond them all go to the overflow group.
+    if (this.groupsByQuickKey.size >= this.maxGroups * 4) this.groupsByQuickKey.clear();
+    this.groupsByQuickKey.set(quick, group);
+    return group;
+  }
+
+  private findGroup(labels: SeriesLabels): Group {
     const own = { provider: labels.provider ?? '', model: labels.model ?? '', ...userLabels(labels) };
     const key = seriesKey(own);
     const existing = this.groups.get(key);
@@ -399,19 +478,25 @@ export class MetricsHistory {
  * Adds each histogram's per-bucket counts (not cumulative: bucket b counts the observations above bound b−1 and
  * at most bound b) as fields `prefix.b`. Returns the bounds, taken from the first histogram seen.
  */
-function addBuckets(
+function addBuckets<G>(
   histograms: readonly HistogramValue[],
   prefix: string,
   known: number[],
-  add: (labels: SeriesLabels, field: string, value: number) => void,
+  groupFor: (labels: SeriesLabels) => G,
+  add: (group: G, field: string, value: number) => void,
 ): number[] {
   let bounds = known;
+  const fields = bounds.map((_, b) => `${prefix}.${b}`);
   for (const { labels, buckets } of histograms) {
-    if (bounds.length === 0) bounds = buckets.map((bucket) => bucket.le);
+    if (bounds.length === 0) {
+      bounds = buckets.map((bucket) => bucket.le);
+      fields.push(...bounds.map((_, b) => `${prefix}.${b}`));
+    }
     if (buckets.length !== bounds.length) continue;
+    const group = groupFor(labels);
     let below = 0;
     buckets.forEach((bucket, b) => {
-      add(labels, `${prefix}.${b}`, bucket.count - below);
+      add(group, fields[b] ?? `${prefix}.${b}`, bucket.count - below);
       below = bucket.count;
     });
   }

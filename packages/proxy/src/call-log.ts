@@ -19,7 +19,39 @@ export interface CallLogFields {
   labels: Labels | undefined;
 }
 
-/** Writes the one structured line per call: `info` for successes, `warn` for failures. */
+/**
+ * The most characters of one logged value (model, path, label value…). Clients and upstreams choose these values:
+ * a 40 MB `model` must not become a 40 MB log line.
+ */
+export const LOGGED_VALUE_MAX_CHARS = 256;
+
+/**
+ * `value` as a log line carries it: whole up to {@link LOGGED_VALUE_MAX_CHARS} characters, else its start and a
+ * marker saying how much was left out (never half of a character made of two UTF-16 units).
+ * @example
+ * ```ts
+ * boundedForLog('x'.repeat(300)); // 256 x's, then '…[+44 chars]'
+ * ```
+ */
+export function boundedForLog(value: string): string {
+  if (value.length <= LOGGED_VALUE_MAX_CHARS) return value;
+  let end = LOGGED_VALUE_MAX_CHARS;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1; // a high surrogate: its pair is past the cut
+  return `${value.slice(0, end)}…[+${value.length - end} chars]`;
+}
+
+function boundedLabels(labels: Labels | undefined): Labels | undefined {
+  if (labels === undefined) return undefined;
+  const bounded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) bounded[boundedForLog(name)] = boundedForLog(value);
+  return bounded;
+}
+
+/**
+ * Writes the one structured line per call: `info` for successes, `warn` for failures. Every string from a client
+ * or an upstream is cut to {@link LOGGED_VALUE_MAX_CHARS} characters.
+ */
 export function logCall(logger: Logger, fields: CallLogFields): void {
   const level = fields.errorType === undefined ? 'info' : 'warn';
   if (!logger.isLevelEnabled(level)) return;
@@ -27,17 +59,17 @@ export function logCall(logger: Logger, fields: CallLogFields): void {
   const endedAt = outcome.endedAt ?? performance.now();
   const line: Record<string, unknown> = {
     upstream: fields.upstream,
-    method: fields.method,
-    path: fields.path,
-    model: fields.model || undefined,
+    method: boundedForLog(fields.method),
+    path: boundedForLog(fields.path),
+    model: fields.model ? boundedForLog(fields.model) : undefined,
     operation: fields.operation,
     stream: fields.stream,
     status: fields.status,
     error_type: fields.errorType,
     duration_ms: round(endedAt - fields.startedAt),
     ttft_ms: fields.firstTokenAt === undefined ? undefined : round(fields.firstTokenAt - fields.startedAt),
-    response_model: outcome.responseModel,
-    labels: fields.labels,
+    response_model: outcome.responseModel === undefined ? undefined : boundedForLog(outcome.responseModel),
+    labels: boundedLabels(fields.labels),
   };
   if (outcome.usage) {
     line.input_tokens = outcome.usage.input;

@@ -1,14 +1,23 @@
 import type { Transform } from 'node:stream';
-import {
-  brotliDecompressSync,
-  createBrotliDecompress,
-  createGunzip,
-  createInflate,
-  gunzipSync,
-  inflateSync,
-} from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { FollowedStream, InFlightCall, Operation, TransportEnding } from '@llmeter/core';
-import { type ResponseSummary, SseParser, type StreamAccumulator, type WireFormat } from '@llmeter/core/wire';
+import {
+  type ResponseSummary,
+  SseParser,
+  type StreamAccumulator,
+  type StreamSummary,
+  type WireFormat,
+} from '@llmeter/core/wire';
+import { contentDecoder } from './content-decoding.js';
+
+/**
+ * The most decoded bytes of a compressed stream the proxy reads to measure it: 64 MiB. Past them it stops
+ * decoding its copy (the client still gets every byte, as the upstream sent them) and records the call from what
+ * it read: a compressed reply can decode to a thousand times its size (1 MB on the wire, 1 GB decoded), and
+ * decoding it all would cost the proxy that CPU time for nothing a measurement needs. 64 MiB is more than a
+ * model's longest reply: 128k output tokens streamed one chunk per token (~200 bytes each) is about 26 MB.
+ */
+export const MEASURED_DECODED_BYTES_LIMIT = 64 * 1024 * 1024;
 
 /** What a response body said, in the shape core's `callOutcome` takes it. */
 export interface ObservedBody {
@@ -45,44 +54,90 @@ export function isObservableEncoding(encoding: string | undefined): boolean {
   return encoding === undefined || encoding === 'identity' || DECODABLE.has(encoding.trim().toLowerCase());
 }
 
+/** Bounds on what an {@link SseObserver} reads. */
+export interface SseObserverLimits {
+  /** Decoded bytes of a compressed stream; default {@link MEASURED_DECODED_BYTES_LIMIT}. */
+  decodedBytes?: number;
+  /** Characters of one event; default core's `SSE_EVENT_LENGTH_LIMIT`. */
+  eventLength?: number;
+}
+
 /**
  * Follows an SSE response event by event with core's incremental parser and the wire format's accumulator,
  * holding only the current event: time to first token is marked when the bytes of the first `content` event
  * were written to the client. With `accumulator` given, a {@link UsageChunkFilter} already feeds it and this
  * observer only reads the summary at the end.
+ *
+ * Its reading is bounded: a compressed stream is decoded up to `limits.decodedBytes`, and an event larger than
+ * `limits.eventLength` is skipped. Past either, the call is recorded from what was read (its usage estimated
+ * when none was reported), and a stream whose end was not read is judged by its transport: one the upstream
+ * ended cleanly counts as finished, as the proxy could not read whether it was.
  */
 export class SseObserver implements ResponseObserver {
   readonly #call: ObservedCall;
   readonly #accumulator: StreamAccumulator;
   readonly #parser: SseParser | undefined;
   readonly #decoder: Transform | undefined;
+  readonly #decodedLimit: number;
+  #decoded = 0;
   #writtenAt = 0;
   #marked = false;
+  /** Part of the stream was not read (an oversized event, or decoding stopped at its limit). */
+  #partial = false;
+  /** Decoding stopped at its limit: what comes next is not read at all. */
+  #stopped = false;
 
-  constructor(call: ObservedCall, encoding: string | undefined, fedAccumulator?: StreamAccumulator) {
+  constructor(
+    call: ObservedCall,
+    encoding: string | undefined,
+    fedAccumulator?: StreamAccumulator,
+    limits: SseObserverLimits = {},
+  ) {
     this.#call = call;
     this.#accumulator = fedAccumulator ?? call.format.createStreamAccumulator(call.operation);
+    this.#decodedLimit = limits.decodedBytes ?? MEASURED_DECODED_BYTES_LIMIT;
     if (fedAccumulator !== undefined) return;
     const accumulator = this.#accumulator;
-    this.#parser = new SseParser((event) => {
-      if (accumulator.pushRaw(event.data, event.event) === 'content' && !this.#marked) {
-        this.#marked = true;
-        call.call.markFirstToken(this.#writtenAt);
-      }
-    });
-    this.#decoder = streamingDecoder(encoding);
+    this.#parser = new SseParser(
+      (event) => {
+        if (accumulator.pushRaw(event.data, event.event) === 'content' && !this.#marked) {
+          this.#marked = true;
+          call.call.markFirstToken(this.#writtenAt);
+        }
+      },
+      {
+        maxEventLength: limits.eventLength,
+        onOversizedEvent: () => {
+          this.#partial = true;
+        },
+      },
+    );
+    this.#decoder = contentDecoder(encoding);
     if (this.#decoder !== undefined) {
       const parser = this.#parser;
       // Decoded bytes come later than the written ones; time to first token is then marked when they decode.
       this.#decoder.on('data', (decoded: Buffer) => {
         this.#writtenAt = performance.now();
-        parser.push(decoded);
+        const room = this.#decodedLimit - this.#decoded;
+        this.#decoded += decoded.length;
+        if (decoded.length <= room) {
+          parser.push(decoded);
+          return;
+        }
+        if (room > 0) parser.push(decoded.subarray(0, room));
+        this.#stopDecoding();
       });
       this.#decoder.on('error', () => this.#decoder?.removeAllListeners('data'));
     }
   }
 
+  /** Decoded bytes of a compressed stream read so far (at most the limit, plus the chunk that crossed it). */
+  get decodedBytes(): number {
+    return this.#decoded;
+  }
+
   take(chunk: Buffer, writtenAt: number): void {
+    if (this.#stopped) return;
     if (this.#decoder !== undefined) {
       this.#decoder.write(chunk);
       return;
@@ -91,11 +146,23 @@ export class SseObserver implements ResponseObserver {
     this.#parser?.push(chunk);
   }
 
-  async finish(): Promise<ObservedBody> {
-    if (this.#decoder !== undefined) await drain(this.#decoder);
+  async finish(transport: TransportEnding): Promise<ObservedBody> {
+    if (this.#decoder !== undefined && !this.#stopped) await drain(this.#decoder);
     this.#parser?.end();
     const { format, operation, model, requestBody } = this.#call;
-    return { stream: { summary: this.#accumulator.summary(), format, operation, model, requestBody } };
+    let summary: StreamSummary = this.#accumulator.summary();
+    if (this.#partial && transport === 'complete' && !summary.finished) summary = { ...summary, finished: true };
+    return { stream: { summary, format, operation, model, requestBody } };
+  }
+
+  #stopDecoding(): void {
+    this.#stopped = true;
+    this.#partial = true;
+    const decoder = this.#decoder;
+    if (decoder === undefined) return;
+    decoder.removeAllListeners('data');
+    decoder.on('error', () => {});
+    decoder.destroy();
   }
 }
 
@@ -139,20 +206,6 @@ export class JsonObserver implements ResponseObserver {
       this.#chunks = [];
     }
     return { response: this.#call.format.parseResponse(this.#call.operation, body) };
-  }
-}
-
-function streamingDecoder(encoding: string | undefined): Transform | undefined {
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return undefined;
   }
 }
 

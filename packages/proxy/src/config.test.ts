@@ -8,6 +8,7 @@ import {
   type ConfigLayer,
   DEFAULT_SETTINGS,
   mergeConfig,
+  type ProxyConfigInput,
   readConfigFile,
   resolveConfig,
 } from './config.js';
@@ -35,6 +36,7 @@ describe('resolveConfig', () => {
       ['anthropic', 'https://api.anthropic.com/'],
     ]);
     expect(config.labelHeaders).toEqual([]);
+    expect(config.allowedHosts).toEqual([]);
     expect(config.metricsToken).toBeUndefined();
     expect(config.streamUsage).toBe('inject');
     expect(config.logLevel).toBe('info');
@@ -47,20 +49,58 @@ describe('resolveConfig', () => {
   test('later inputs win field by field; nested limits merge; undefined changes nothing', () => {
     const config = resolveConfig(
       { port: 1, host: 'a', limits: { requestBodyBytes: 10 } },
-      { port: 2, limits: { responseBodyBytes: 20, models: 5 } },
+      { port: 2, limits: { responseBodyBytes: 20, models: 5, series: 300 } },
       { port: undefined, limits: { requestBodyBytes: undefined } },
     );
     expect(config.port).toBe(2);
     expect(config.host).toBe('a');
     expect(config.limits).toEqual({ requestBodyBytes: 10, responseBodyBytes: 20 });
-    expect(config.cardinality).toEqual({ models: 5 });
+    expect(config.cardinality).toEqual({ models: 5, series: 300 });
   });
 
-  test('label headers lose duplicates; an empty metrics token means none', () => {
-    const config = resolveConfig({ labelHeaders: ['team', 'team', 'feature'], metricsToken: '' });
+  test('label headers lose duplicates', () => {
+    const config = resolveConfig({ labelHeaders: ['team', 'team', 'feature'] });
     expect(config.labelHeaders).toEqual(['team', 'feature']);
-    expect(config.metricsToken).toBeUndefined();
   });
+
+  test('an empty metrics token is refused: it would turn authentication off without a word', () => {
+    expect(configError(() => resolveConfig({ metricsToken: '' })).message).toBe(
+      'metricsToken must not be empty (an empty token would turn authentication off; leave it unset for none)',
+    );
+    const fromEnvironment: ConfigLayer = {
+      source: 'environment',
+      settings: { metricsToken: '' },
+      names: { metricsToken: 'LLMETER_METRICS_TOKEN' },
+    };
+    expect(configError(() => mergeConfig([fromEnvironment])).message).toBe(
+      'LLMETER_METRICS_TOKEN must not be empty (an empty token would turn authentication off; leave it unset for none)',
+    );
+  });
+
+  test('a metrics token with whitespace at either end is refused: HTTP trims it, so it could never match', () => {
+    expect(configError(() => resolveConfig({ metricsToken: ' tok' })).message).toBe(
+      'metricsToken must not start or end with whitespace (HTTP drops it: no request could match)',
+    );
+    expect(configError(() => resolveConfig({ metricsToken: 'tok\n' })).message).toBe(
+      'metricsToken must not start or end with whitespace (HTTP drops it: no request could match)',
+    );
+  });
+
+  test('allowed hosts: names, ".domain" suffixes or "*", lower-cased, without a trailing dot', () => {
+    expect(resolveConfig().allowedHosts).toEqual([]);
+    expect(
+      resolveConfig({ allowedHosts: ['Metrics.Example.COM.', '.svc.cluster.local', '*', 'llmeter'] }).allowedHosts,
+    ).toEqual(['metrics.example.com', '.svc.cluster.local', '*', 'llmeter']);
+  });
+
+  test.each(['', 'http://x.example', 'x.example:8787', 'a b', 'x/y', '..x', '[::1]'])(
+    'refuses the allowed host %j',
+    (host) => {
+      expect(configError(() => resolveConfig({ allowedHosts: [host] })).message).toMatch(
+        /^allowedHosts\[0\] must be a host name without port, a "\.domain" suffix or "\*", got /,
+      );
+    },
+  );
 
   test.each([
     [{ port: 70000 }, 'port must be an integer from 0 to 65535, got 70000'],
@@ -179,7 +219,7 @@ describe('mergeConfig: defaults < config file < environment < flags', () => {
     [{ prots: 8080 }, 'config.yaml: unknown setting "prots" (known: host, port, upstreams, labelHeaders, '],
     [
       { limits: { requestBodyBytes: 1, modles: 3 } },
-      'config.yaml: unknown setting "limits.modles" (known: requestBodyBytes, responseBodyBytes, models, labelValues)',
+      'config.yaml: unknown setting "limits.modles" (known: requestBodyBytes, responseBodyBytes, models, labelValues, series)',
     ],
     [{ timeouts: { upstream: 1 } }, 'config.yaml: unknown setting "timeouts.upstream" (known: upstreamMs, shutdownMs)'],
     [
@@ -219,7 +259,9 @@ describe('mergeConfig: defaults < config file < environment < flags', () => {
       'port',
       'upstreams',
       'labelHeaders',
+      'allowedHosts',
       'metricsToken',
+      'metricsTokenFile',
       'streamUsage',
       'logLevel',
       'prices',
@@ -233,6 +275,7 @@ describe('mergeConfig: defaults < config file < environment < flags', () => {
       'limits.responseBodyBytes',
       'limits.models',
       'limits.labelValues',
+      'limits.series',
       'timeouts.upstreamMs',
       'timeouts.shutdownMs',
     ]);
@@ -284,6 +327,58 @@ describe('readConfigFile', () => {
     const path = join(dir, 'empty.yaml');
     await writeFile(path, '');
     expect(mergeConfig([readConfigFile(path)])).toEqual(DEFAULT_SETTINGS);
+  });
+
+  test('the metrics token can come from a file, its trailing line breaks trimmed', async () => {
+    const path = join(dir, 'token');
+    await writeFile(path, 's3cret\r\n');
+    const settings = mergeConfig([file({ metricsTokenFile: path })]);
+    expect(settings.metricsToken).toBe('s3cret');
+    expect(settings).not.toHaveProperty('metricsTokenFile');
+    // The settings start a proxy as they are: the file is not read twice.
+    expect(resolveConfig(settings).metricsToken).toBe('s3cret');
+  });
+
+  test('the token and the token file are one setting: a higher layer replaces either; one layer cannot set both', async () => {
+    const path = join(dir, 'token-layers');
+    await writeFile(path, 'from-file\n');
+    const flags = (settings: ProxyConfigInput): ConfigLayer => ({
+      source: 'command line',
+      settings,
+      names: { metricsToken: '--metrics-token', metricsTokenFile: '--metrics-token-file' },
+    });
+    expect(mergeConfig([file({ metricsToken: 'in-yaml' }), flags({ metricsTokenFile: path })]).metricsToken).toBe(
+      'from-file',
+    );
+    expect(mergeConfig([file({ metricsTokenFile: path }), flags({ metricsToken: 'flag' })]).metricsToken).toBe('flag');
+    expect(configError(() => mergeConfig([flags({ metricsToken: 'flag', metricsTokenFile: path })])).message).toBe(
+      '--metrics-token and --metrics-token-file are both set: give the token one way',
+    );
+  });
+
+  test('a token file that cannot be read, or holds no usable token, is a ConfigError naming the setting', async () => {
+    const missing = join(dir, 'no-token');
+    const environment: ConfigLayer = {
+      source: 'environment',
+      settings: { metricsTokenFile: missing },
+      names: { metricsTokenFile: 'LLMETER_METRICS_TOKEN_FILE' },
+    };
+    const unreadable = configError(() => mergeConfig([environment]));
+    expect(unreadable.message).toBe(
+      `LLMETER_METRICS_TOKEN_FILE: cannot read ${missing}: ENOENT: no such file or directory, open '${missing}'`,
+    );
+    expect(unreadable.cause).toMatchObject({ code: 'ENOENT' });
+
+    const empty = join(dir, 'empty-token');
+    await writeFile(empty, '\n');
+    expect(configError(() => mergeConfig([file({ metricsTokenFile: empty })])).message).toBe(
+      `config.yaml: metricsTokenFile ${empty} must not be empty (an empty token would turn authentication off; leave it unset for none)`,
+    );
+    const spaced = join(dir, 'spaced-token');
+    await writeFile(spaced, 'tok \n');
+    expect(configError(() => mergeConfig([file({ metricsTokenFile: spaced })])).message).toBe(
+      `config.yaml: metricsTokenFile ${spaced} must not start or end with whitespace (HTTP drops it: no request could match)`,
+    );
   });
 
   test('a file that cannot be read or parsed is a ConfigError that keeps the cause', async () => {

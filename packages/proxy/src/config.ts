@@ -52,7 +52,12 @@ export interface ProxyConfig {
   upstreams: readonly Upstream[];
   /** Label names clients may set with `x-llmeter-label-NAME`. */
   labelHeaders: readonly string[];
-  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  /**
+   * Host names (lower-case, no trailing dot), `.domain` suffixes or `*` that the proxy's own routes answer to, on
+   * top of IP literals, `localhost` and the listen host; see `host-guard.ts`.
+   */
+  allowedHosts: readonly string[];
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`; from `metricsToken` or `metricsTokenFile`. */
   metricsToken: string | undefined;
   streamUsage: StreamUsageMode;
   logLevel: LogLevel;
@@ -70,6 +75,11 @@ export interface LimitsInput {
   models?: number | undefined;
   /** Distinct values of each client label; the rest become `other`. Default 50. */
   labelValues?: number | undefined;
+  /**
+   * Distinct label sets (provider, model, operation, client labels) kept; calls with a new combination past it
+   * are folded into an overflow label set and counted in `llm_series_overflow_total`. Default 2000.
+   */
+  series?: number | undefined;
 }
 
 /**
@@ -81,7 +91,19 @@ export interface ProxyConfigInput {
   port?: number | undefined;
   upstreams?: Readonly<Record<string, string>> | undefined;
   labelHeaders?: readonly string[] | undefined;
+  /**
+   * More names the proxy's own routes (`/metrics`, `/dashboard`) answer to, in the `Host` header: a name, a
+   * `.domain` suffix (the domain and its subdomains), or `*` for any. IP literals, `localhost` and the listen host
+   * are always allowed; `/healthz` answers any `Host`.
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /** Never empty: an empty token would turn authentication off. */
   metricsToken?: string | undefined;
+  /**
+   * A file holding the metrics token (its trailing line breaks dropped), so that the token is not on a command
+   * line (`ps` shows those) or in the config file. The other way to give {@link metricsToken}: a layer sets one.
+   */
+  metricsTokenFile?: string | undefined;
   streamUsage?: StreamUsageMode | undefined;
   logLevel?: LogLevel | undefined;
   /** USD per million tokens, by model; wins over the bundled prices. */
@@ -163,6 +185,9 @@ function usdPerMillionTokens() {
 }
 
 const UPSTREAM_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// A host name (labels of letters, digits, `_`, `-`), optionally with a leading dot (a suffix) and a trailing one
+// (the root), or `*`.
+const ALLOWED_HOST = /^(?:\*|\.?[a-z0-9_][a-z0-9_-]*(?:\.[a-z0-9_-]+)*\.?)$/i;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Why `raw` cannot be an upstream URL, or undefined when it can. The URL is not repeated: it may hold a secret. */
@@ -210,6 +235,19 @@ const LABEL_HEADER = v.pipe(
   v.check((label) => !label.startsWith('__'), mustBe('a label name not starting with "__" (reserved)')),
 );
 
+const ALLOWED_HOST_ENTRY = v.pipe(
+  v.string(mustBe('a host name')),
+  v.regex(ALLOWED_HOST, mustBe('a host name without port, a ".domain" suffix or "*"')),
+  v.transform((host) => host.toLowerCase().replace(/(?<=.)\.$/, '')),
+);
+
+/** Why `token` cannot be a metrics token, or undefined when it can. */
+function metricsTokenProblem(token: string): string | undefined {
+  if (token === '') return 'must not be empty (an empty token would turn authentication off; leave it unset for none)';
+  if (token.trim() !== token) return 'must not start or end with whitespace (HTTP drops it: no request could match)';
+  return undefined;
+}
+
 const PRICE = settingsObject({
   input: usdPerMillionTokens(),
   output: usdPerMillionTokens(),
@@ -222,6 +260,7 @@ const LIMITS_ENTRIES = {
   responseBodyBytes: v.optional(positiveNumber(), DEFAULT_LIMITS.responseBodyBytes),
   models: v.optional(positiveInteger()),
   labelValues: v.optional(positiveInteger()),
+  series: v.optional(positiveInteger()),
 };
 
 const TIMEOUTS_ENTRIES = {
@@ -251,8 +290,18 @@ const SETTINGS_ENTRIES = {
   ),
   upstreams: v.optional(UPSTREAMS, DEFAULT_UPSTREAMS),
   labelHeaders: v.optional(v.array(LABEL_HEADER, mustBe('a list of label names')), []),
-  // The token is a secret: a value of the wrong type is not echoed.
-  metricsToken: v.optional(v.string('must be a string')),
+  allowedHosts: v.optional(v.array(ALLOWED_HOST_ENTRY, mustBe('a list of host names')), []),
+  // The token is a secret: a value of the wrong type is not echoed, nor is a bad one.
+  metricsToken: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.rawCheck(({ dataset, addIssue }) => {
+        const problem = dataset.typed ? metricsTokenProblem(dataset.value) : undefined;
+        if (problem !== undefined) addIssue({ message: problem });
+      }),
+    ),
+  ),
+  metricsTokenFile: v.optional(v.pipe(v.string(mustBe('a file path')), v.nonEmpty('must be a file path, got ""'))),
   streamUsage: v.optional(
     v.picklist(STREAM_USAGE_MODES, mustBe(`one of ${STREAM_USAGE_MODES.join(', ')}`)),
     DEFAULT_STREAM_USAGE,
@@ -304,6 +353,12 @@ export interface ConfigLayer {
 // Nested mappings of fixed keys merge field by field; the rest (upstreams, labelHeaders, prices) replace.
 const MERGED_BY_FIELD = new Set(['limits', 'timeouts']);
 
+// One setting given two ways: a layer that sets either replaces both below it.
+const TWO_WAYS: Readonly<Record<string, string>> = {
+  metricsToken: 'metricsTokenFile',
+  metricsTokenFile: 'metricsToken',
+};
+
 /** Which layer set each value, by path, for error messages. */
 type Origins = Map<string, ConfigLayer>;
 
@@ -312,7 +367,9 @@ const pathKey = (path: readonly (string | number)[]): string => JSON.stringify(p
 /**
  * Merges `layers` over the defaults, later layers winning field by field (`limits` and `timeouts` merge per
  * field; `upstreams`, `labelHeaders` and `prices` replace), then validates the result. An absent, `undefined`
- * or `null` value leaves the value below it in place.
+ * or `null` value leaves the value below it in place. `metricsToken` and `metricsTokenFile` are one setting given
+ * two ways: a layer that sets either replaces both below it, and a token file is read here (the result holds the
+ * token, never the file), so that the settings can start a proxy or be merged again as they are.
  * @throws {ConfigError} naming every invalid value by where it came from: `config.yaml: limits.requestBodyBytes
  * must be a positive number, got "x"`, `unknown setting "prots" (known: …)`, `--port must be …`.
  * @example
@@ -334,6 +391,19 @@ export function mergeConfig(layers: readonly ConfigLayer[]): ProxySettings {
     }
     for (const [key, value] of Object.entries(settings)) {
       if (value === undefined || value === null) continue;
+      const otherWay = TWO_WAYS[key];
+      if (otherWay !== undefined) {
+        if (settings[otherWay] !== undefined && settings[otherWay] !== null) {
+          const names = layer.names;
+          const both =
+            names?.metricsToken && names.metricsTokenFile
+              ? `${names.metricsToken} and ${names.metricsTokenFile}`
+              : `${prefix(layer)}metricsToken and metricsTokenFile`;
+          throw new ConfigError(`${both} are both set: give the token one way`);
+        }
+        delete merged[otherWay];
+        forgetOrigins(origins, otherWay);
+      }
       const below = merged[key];
       if (!(MERGED_BY_FIELD.has(key) && isMapping(value) && isMapping(below))) forgetOrigins(origins, key);
       origins.set(pathKey([key]), layer);
@@ -356,14 +426,37 @@ export function mergeConfig(layers: readonly ConfigLayer[]): ProxySettings {
       cause: new v.ValiError(result.issues),
     });
   }
-  return result.output;
+  const { metricsTokenFile, ...settings } = result.output;
+  if (metricsTokenFile === undefined) return settings;
+  // Read once, here: the settings then start a proxy (or are merged again) with the token itself.
+  const name = subject(originOf(origins, ['metricsTokenFile']), ['metricsTokenFile']);
+  return { ...settings, metricsToken: readMetricsTokenFile(metricsTokenFile, name) };
+}
+
+/**
+ * The token in a token file, without its trailing line breaks (`echo secret > file` adds one).
+ * @throws {ConfigError} naming the setting (`--metrics-token-file`) when the file cannot be read (the cause is
+ * the underlying error) or holds no usable token. The token itself is never in a message.
+ */
+function readMetricsTokenFile(path: string, name: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${name}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const token = text.replace(/[\r\n]+$/, '');
+  const problem = metricsTokenProblem(token);
+  if (problem !== undefined) throw new ConfigError(`${name} ${path} ${problem}`);
+  return token;
 }
 
 /** Forgets which layers set `key` and the values inside it: a layer replaces it whole. */
 function forgetOrigins(origins: Origins, key: string): void {
-  // `["limits"` starts the key of `["limits"]` and of every path inside it, and of nothing else.
-  const start = pathKey([key]).slice(0, -1);
-  for (const path of origins.keys()) if (path.startsWith(start)) origins.delete(path);
+  // `["limits"]` is the key of the setting, `["limits",` starts every path inside it (and not `["limitsX"]`).
+  const own = pathKey([key]);
+  const inside = `${own.slice(0, -1)},`;
+  for (const path of origins.keys()) if (path === own || path.startsWith(inside)) origins.delete(path);
 }
 
 /** Which layer set the value at `path`: the one that set it or the nearest mapping holding it. */
@@ -445,17 +538,18 @@ export function readConfigFile(path: string): ConfigLayer {
  */
 export function resolveConfig(...inputs: readonly ProxyConfigInput[]): ProxyConfig {
   const settings = mergeConfig(inputs.map((input) => ({ source: '', settings: input })));
-  const { models, labelValues, requestBodyBytes, responseBodyBytes } = settings.limits;
+  const { models, labelValues, series, requestBodyBytes, responseBodyBytes } = settings.limits;
   const cardinality: CardinalityLimits = {};
   if (models !== undefined) cardinality.models = models;
   if (labelValues !== undefined) cardinality.labelValues = labelValues;
+  if (series !== undefined) cardinality.series = series;
   return {
     host: settings.host,
     port: settings.port,
     upstreams: Object.entries(settings.upstreams).map(([name, url]) => ({ name, url: new URL(url) })),
     labelHeaders: [...new Set(settings.labelHeaders)],
-    // An empty token (an unset environment variable's usual form) asks for no token.
-    metricsToken: settings.metricsToken === '' ? undefined : settings.metricsToken,
+    allowedHosts: [...new Set(settings.allowedHosts)],
+    metricsToken: settings.metricsToken,
     streamUsage: settings.streamUsage,
     logLevel: settings.logLevel,
     prices: settings.prices,

@@ -21,7 +21,7 @@ const LLMETER_PREFIX = 'x-llmeter-';
 export interface ForwardedRequestHeaders {
   /** Raw header list (`[name, value, name, value…]`), the client's spelling and order kept. */
   headers: string[];
-  /** Labels from allowed `x-llmeter-label-KEY` headers. */
+  /** Labels from allowed `x-llmeter-label-KEY` headers, their values read as text by {@link headerText}. */
   labels: Labels | undefined;
 }
 
@@ -51,7 +51,7 @@ export function forwardedRequestHeaders(
         const label = allowedLabels.get(lower.slice(LABEL_HEADER_PREFIX.length));
         if (label !== undefined && value !== '') {
           labels ??= {};
-          labels[label] = value;
+          labels[label] = headerText(value);
         }
       }
       continue;
@@ -79,6 +79,28 @@ export function forwardedResponseHeaders(rawHeaders: readonly string[], bodyChan
     headers.push(name, rawHeaders[i + 1] as string);
   }
   return headers;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A header value as text. Node gives header values as Latin-1 strings, one character per byte; clients that send
+ * non-ASCII text send it as UTF-8 (curl, Python's http.client with bytes) or, for characters up to U+00FF, as
+ * Latin-1 (fetch, most others). So the bytes are read as UTF-8 when they are valid UTF-8, else as Latin-1.
+ * @example
+ * ```ts
+ * headerText('Ã©quipe'); // 'équipe' (the bytes C3 A9 are UTF-8 for é)
+ * headerText('équipe'); // 'équipe' (the byte E9 alone is not UTF-8: Latin-1)
+ * ```
+ */
+export function headerText(value: string): string {
+  // ASCII, the usual case, reads the same either way; a character past U+00FF means the value is text already.
+  if (!/[\u0080-\u00ff]/.test(value) || /[\u0100-\uffff]/.test(value)) return value;
+  try {
+    return UTF8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
 }
 
 /** Header names a `Connection` header lists: hop-by-hop for this message too. */

@@ -1,17 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { DASHBOARD_PATH, type Dashboard, isDashboardRoute } from '@llmeter/dashboard';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { forbiddenHostBody } from './host-guard.js';
+import { MetricsExposition } from './metrics-exposition.js';
 
 /** Paths served by llmeter itself, never forwarded (and `/dashboard`, with what is below it). */
 export const OWN_ROUTES: ReadonlySet<string> = new Set(['/metrics', '/healthz']);
 
 /** Whether a request target is one of llmeter's own routes (query string aside). */
 export function isOwnRoute(target: string): boolean {
-  const query = target.indexOf('?');
-  return OWN_ROUTES.has(query === -1 ? target : target.slice(0, query)) || isDashboardRoute(target);
+  return OWN_ROUTES.has(pathOf(target)) || isDashboardRoute(target);
 }
 
 /** What the own routes need. */
@@ -19,6 +20,11 @@ export interface OwnRoutesOptions {
   registry: Registry;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /**
+   * Whether a `Host` header (undefined when absent) may reach the own routes other than `/healthz`: a guard against
+   * DNS rebinding (`hostAllowList` in host-guard.ts). Others get a 403.
+   */
+  hostAllowed: (host: string | undefined) => boolean;
   /** True once a shutdown started: `/healthz` then answers 503, so a load balancer stops sending traffic. */
   shuttingDown: () => boolean;
   /** The dashboard served at `/dashboard`; none when undefined. */
@@ -33,6 +39,7 @@ export interface OwnRoutesOptions {
 export function createOwnRoutes(options: OwnRoutesOptions): Hono {
   const app = new Hono();
   const expected = options.metricsToken === undefined ? undefined : digest(options.metricsToken);
+  const exposition = new MetricsExposition(options.registry);
   app.get('/metrics', async (c) => {
     if (expected !== undefined) {
       const header = c.req.header('authorization') ?? '';
@@ -43,7 +50,10 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
         });
       }
     }
-    const text = await options.registry.metrics();
+    const text = await exposition.render(clientGone(c.env, c.req.raw.signal));
+    // The scraper hung up: nothing was rendered for it, and nobody reads the answer.
+    // (499 as nginx logs it: the client closed the request.)
+    if (text === undefined) return new Response(null, { status: 499 });
     return c.body(text, 200, { 'content-type': options.registry.contentType });
   });
   app.get('/healthz', (c) =>
@@ -54,12 +64,52 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
   return app;
 }
 
-/** A Node request listener serving {@link createOwnRoutes}. */
+/**
+ * A Node request listener serving {@link createOwnRoutes}, behind the `Host` check: a request whose `Host`
+ * `hostAllowed` refuses gets a JSON 403 saying how to allow it, except on `/healthz`.
+ */
 export function ownRoutesListener(
   options: OwnRoutesOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   // Not overriding the global Request/Response: the proxy may run inside someone else's process (tests, demo).
-  return getRequestListener(createOwnRoutes(options).fetch, { overrideGlobalObjects: false });
+  const listener = getRequestListener(createOwnRoutes(options).fetch, { overrideGlobalObjects: false });
+  return (req, res) => {
+    // Checked on the raw header, before Hono builds a URL from it. `/healthz` answers any Host: load balancers
+    // probe it with their own, and it tells nothing.
+    const host = req.headers.host;
+    if (options.hostAllowed(host) || pathOf(req.url ?? '/') === '/healthz') return listener(req, res);
+    res.writeHead(403, { 'content-type': 'application/json' }).end(forbiddenHostBody(host ?? ''));
+    return Promise.resolve();
+  };
+}
+
+function pathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}
+
+/**
+ * Aborts when the client of a request is gone: through `node:http` (the proxy), when its connection ends or
+ * closes before the response is finished, including before the handler ran (`node:http` itself treats a client
+ * that half-closes as gone); elsewhere, the Request's own signal.
+ */
+function clientGone(env: unknown, requestSignal: AbortSignal): AbortSignal {
+  const bindings = env as Partial<HttpBindings> | undefined;
+  const incoming = bindings?.incoming;
+  const outgoing = bindings?.outgoing;
+  if (incoming === undefined || outgoing === undefined) return requestSignal;
+  const socket = incoming.socket;
+  if (outgoing.destroyed || incoming.destroyed || socket.destroyed || socket.readableEnded) return AbortSignal.abort();
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  socket.once('end', abort);
+  socket.once('close', abort);
+  outgoing.once('close', () => {
+    socket.off('end', abort);
+    socket.off('close', abort);
+    if (!outgoing.writableFinished) abort();
+  });
+  return controller.signal;
 }
 
 // Comparing fixed-length digests keeps the comparison constant-time whatever the token's length.

@@ -1,5 +1,7 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Readable, Transform } from 'node:stream';
 import {
   callOutcome,
   type InFlightCall,
@@ -19,10 +21,16 @@ import {
   SseObserver,
 } from './call-observer.js';
 import type { BodyLimits, StreamUsageMode } from './config.js';
+import { contentDecoder, isEncoded } from './content-decoding.js';
 import { forwardedRequestHeaders, forwardedResponseHeaders, withHeader } from './forwarded-headers.js';
 import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBody } from './request-body.js';
 import { isRejection, type Route, type Router } from './routing.js';
-import { sendProxyError, UpstreamConnectionError, UpstreamTimeoutError } from './upstream-errors.js';
+import {
+  sendProxyError,
+  UpstreamConnectionError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+} from './upstream-errors.js';
 import { UsageChunkFilter, withStreamUsageAsked } from './usage-injection.js';
 
 /** What the pass-through needs. */
@@ -38,6 +46,16 @@ export interface PassThroughOptions {
 }
 
 /**
+ * How long a pooled upstream connection may sit idle before the proxy closes it: below the keep-alive timeout
+ * of the servers in front of model APIs, so that the proxy, not the upstream, closes an idle connection, and a
+ * request is never sent on a connection the upstream is closing at that moment (which would fail it: the
+ * proxy does not send a request twice). Node's and uvicorn's servers close idle connections after 5 s (the
+ * shortest common default; nginx waits 60 s upstream and 75 s for clients, load balancers 60 s or more). An
+ * upstream that announces a shorter one (`Keep-Alive: timeout=N`) is honoured: Node's agent then waits N - 1 s.
+ */
+export const UPSTREAM_IDLE_SOCKET_MS = 4000;
+
+/**
  * Forwards requests to their upstream, Node stream to Node stream (no Request/Response conversion, no
  * buffering of responses), and measures each call from a copy of what passes.
  */
@@ -46,10 +64,11 @@ export class PassThrough {
   /** Lower-cased header key → label name. */
   readonly allowedLabels: ReadonlyMap<string, string>;
   readonly #agents: Record<'http:' | 'https:', http.Agent> = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
+    'http:': new http.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_SOCKET_MS }),
+    'https:': new https.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_SOCKET_MS }),
   };
-  readonly #open = new Set<ServerResponse>();
+  /** Requests under way, with their exchange once their call started. */
+  readonly #open = new Map<ServerResponse, Exchange | undefined>();
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: PassThroughOptions) {
@@ -60,7 +79,7 @@ export class PassThrough {
   /** Handles one request that is not one of llmeter's own routes. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
-    this.#open.add(res);
+    this.#open.set(res, undefined);
     res.on('error', () => {});
     const target = req.url ?? '/';
     const route = this.options.router.route(target);
@@ -71,18 +90,36 @@ export class PassThrough {
     const format = wireFormatForPath(route.apiPath);
     const operation = format?.operationForPath(route.apiPath) ?? 'other';
     const exchange = new Exchange(this, req, res, route, format, operation, startedAt);
+    this.#open.set(res, exchange);
     if (!bodyIsBuffered(req)) {
-      exchange.send(undefined);
+      sendGuarded(exchange, undefined);
       return;
     }
     const limit = this.options.limits.requestBodyBytes;
     readRequestBody(req, limit).then(
-      (body) => exchange.send(body),
+      (body) => sendGuarded(exchange, body),
       (error: unknown) => {
         if (error instanceof BodyTooLargeError) this.#refuse(req, res, 'request_too_large', error.message, format);
         else this.release(res);
       },
     );
+  }
+
+  /**
+   * For a request that waits for `100 Continue` before its body: refuses it at once (413, and the connection
+   * closed after it) when it declares a body the proxy reads whole that is over the limit, so that the client
+   * never sends it. Returns whether it did; otherwise the caller sends `100 Continue` and {@link handle}s it.
+   */
+  refuseBeforeBody(req: IncomingMessage, res: ServerResponse): boolean {
+    const limit = this.options.limits.requestBodyBytes;
+    if (!bodyIsBuffered(req) || !(Number(req.headers['content-length']) > limit)) return false;
+    this.#open.set(res, undefined);
+    res.on('error', () => {});
+    const target = req.url ?? '/';
+    const route = this.options.router.route(target);
+    const format = wireFormatForPath(isRejection(route) ? target : route.apiPath);
+    this.#refuse(req, res, 'request_too_large', new BodyTooLargeError(limit).message, format, true);
+    return true;
   }
 
   /** The agent for an upstream's protocol; keep-alive, so each call does not pay a new connection. */
@@ -101,9 +138,15 @@ export class PassThrough {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Cuts every request still under way (each is recorded as `aborted`). */
+  /**
+   * Cuts every request still under way: each call is recorded (and logged) as `aborted` first, then its
+   * connections are closed. {@link PassThrough.idle} resolves once every record is written.
+   */
   abortAll(): void {
-    for (const res of this.#open) res.destroy();
+    for (const [res, exchange] of this.#open) {
+      if (exchange === undefined) res.destroy();
+      else exchange.abort();
+    }
   }
 
   /** Closes the pooled upstream connections. */
@@ -126,11 +169,13 @@ export class PassThrough {
     code: 'invalid_request_target' | 'request_too_large',
     message: string,
     format: WireFormat | undefined,
+    bodyUnsent = false,
   ): void {
     this.options.logger.warn({ method: req.method, error: code }, `refused: ${message}`);
     res.once('close', () => this.release(res));
-    discardRequestBody(req, this.options.limits.requestBodyBytes);
-    sendProxyError(res, code, message, format);
+    // A body the client has not sent (it waits for 100 Continue) is not waited for: the connection closes.
+    if (!bodyUnsent) discardRequestBody(req, this.options.limits.requestBodyBytes);
+    sendProxyError(res, code, message, format, bodyUnsent);
   }
 }
 
@@ -153,7 +198,12 @@ class Exchange {
   #injected = false;
   #upstreamReq: ClientRequest | undefined;
   #upstreamRes: IncomingMessage | undefined;
+  /** Decodes a compressed stream the proxy must edit (its usage chunk taken out). */
+  #decoder: Transform | undefined;
+  /** The status the client got: the upstream's, or the proxy's own (502, 504). */
   #status: number | undefined;
+  /** The status the call is recorded with: the upstream's, or 502 for a response that could not be passed on. */
+  #recordedStatus: number | undefined;
   #observer: ResponseObserver | undefined;
   /** Set once the upstream went silent for too long (and its request was destroyed with it). */
   #timeout: UpstreamTimeoutError | undefined;
@@ -221,12 +271,25 @@ class Exchange {
       labels: this.#labels,
       startedAt: this.#startedAt,
     });
-    this.#request(0);
+    this.#request();
   }
 
-  #request(attempt: number): void {
+  /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
+  abort(): void {
+    if (this.#call !== undefined) void this.#finish('aborted');
+    this.#cutUpstream();
+    this.#res.destroy();
+  }
+
+  /**
+   * Sends the request upstream, once: a request is never sent twice, even on a pooled connection that fails
+   * before any response (the upstream may have read it, and a second one is a second, billed generation).
+   * Idle pooled connections are closed before the upstream closes them instead ({@link UPSTREAM_IDLE_SOCKET_MS}).
+   */
+  #request(): void {
     const { url } = this.#route.upstream;
     const transport = url.protocol === 'https:' ? https : http;
+    const timeoutMs = this.#proxy.options.upstreamTimeoutMs;
     const upstreamReq = transport.request({
       protocol: url.protocol,
       hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
@@ -235,14 +298,23 @@ class Exchange {
       path: this.#route.upstreamPath,
       headers: this.#headers,
       agent: this.#proxy.agentFor(url.protocol),
+      // The agent's timeout is for idle pooled connections; a request waits for its upstream this long.
+      timeout: timeoutMs,
     });
     this.#upstreamReq = upstreamReq;
-    upstreamReq.setTimeout(this.#proxy.options.upstreamTimeoutMs, () => {
+    upstreamReq.setTimeout(timeoutMs, () => {
       this.#timeout = new UpstreamTimeoutError(`upstream "${this.#route.upstream.name}" went silent`);
       upstreamReq.destroy(this.#timeout);
     });
     upstreamReq.on('response', (upstreamRes) => this.#onResponse(upstreamRes));
-    upstreamReq.on('error', (error) => this.#onUpstreamError(error, upstreamReq, attempt));
+    // `101 Switching Protocols` with Upgrade headers: Node hands over the socket (and would otherwise destroy it
+    // and leave the request waiting).
+    upstreamReq.on('upgrade', (upstreamRes: IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      this.#upstreamRes = upstreamRes;
+      this.#invalidResponse(`switched protocols (${upstreamRes.statusCode ?? 101})`);
+    });
+    upstreamReq.on('error', (error) => this.#onUpstreamError(error));
     if (this.#body !== undefined) upstreamReq.end(this.#body);
     else if (this.#req.readableEnded || !this.#hasStreamedBody()) upstreamReq.end();
     else this.#req.pipe(upstreamReq);
@@ -255,19 +327,17 @@ class Exchange {
     );
   }
 
-  #onUpstreamError(error: Error, upstreamReq: ClientRequest, attempt: number): void {
+  #onUpstreamError(error: Error): void {
     if (this.#finished || this.#upstreamRes !== undefined) return;
-    // A pooled connection the upstream had just closed: the request never reached it, so send it again once.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (attempt === 0 && upstreamReq.reusedSocket && code === 'ECONNRESET' && this.#body !== undefined) {
-      this.#request(1);
-      return;
-    }
     const name = this.#route.upstream.name;
+    const code = (error as NodeJS.ErrnoException).code;
     if (this.#timeout !== undefined) {
       this.#status = 504;
       sendProxyError(this.#res, 'upstream_timeout', `upstream "${name}" did not answer in time`, this.#format);
       void this.#finish('failed', this.#timeout);
+    } else if (code?.startsWith('HPE_')) {
+      // llhttp could not parse what came back: not a response at all.
+      this.#invalidResponse(`sent bytes that are not an HTTP response (${code})`, error);
     } else {
       this.#status = 502;
       const message = `upstream "${name}" is unreachable (${code ?? error.message})`;
@@ -276,18 +346,43 @@ class Exchange {
     }
   }
 
+  /**
+   * The upstream answered with something that cannot be passed on as HTTP: the client gets the proxy's 502 (or,
+   * mid-stream, a cut connection), and the call is recorded once, as a `server_error`.
+   */
+  #invalidResponse(what: string, cause?: unknown): void {
+    if (this.#finished) return;
+    const message = `upstream "${this.#route.upstream.name}" ${what}`;
+    this.#cutUpstream();
+    this.#status = 502;
+    this.#recordedStatus = 502;
+    sendProxyError(this.#res, 'upstream_invalid_response', message, this.#format);
+    void this.#finish('failed', new UpstreamProtocolError(message, { cause }));
+  }
+
   #onResponse(upstreamRes: IncomingMessage): void {
     this.#upstreamRes = upstreamRes;
     const res = this.#res;
-    const status = upstreamRes.statusCode ?? 502;
+    const status = upstreamRes.statusCode ?? 0;
+    const reason = upstreamRes.statusMessage ?? '';
+    // Node parses any three digits and any reason phrase, but only writes a final status of 100-999 (1xx
+    // interim responses it handles itself, except 101 without Upgrade headers, which ends nothing here) and a
+    // reason phrase without control characters.
+    if (status < 200 || status > 999 || INVALID_REASON.test(reason)) {
+      this.#invalidResponse(
+        `answered with a status line that cannot be passed on (${JSON.stringify(`${status} ${reason}`)})`,
+      );
+      return;
+    }
     this.#status = status;
+    this.#recordedStatus = status;
     const contentType = upstreamRes.headers['content-type']?.toLowerCase() ?? '';
     const encoding = upstreamRes.headers['content-encoding'];
     const isSse = contentType.startsWith('text/event-stream');
     let filter: UsageChunkFilter | undefined;
     const format = this.#format;
     const call = this.#call;
-    if (status < 400 && format !== undefined && call !== undefined && isObservableEncoding(encoding)) {
+    if (status < 400 && format !== undefined && call !== undefined) {
       const observed = {
         format,
         operation: this.#operation,
@@ -295,29 +390,52 @@ class Exchange {
         requestBody: this.#requestBody,
         call,
       };
-      if (isSse && this.#injected && status === 200 && (encoding === undefined || encoding === 'identity')) {
+      // A stream whose usage the proxy asked for is edited, so it must be read decoded: compressed although the
+      // proxy asked for `identity`, it is decoded and goes to the client decoded (its usage chunk taken out).
+      const decoder = isEncoded(encoding) ? contentDecoder(encoding) : undefined;
+      if (isSse && this.#injected && status === 200 && (!isEncoded(encoding) || decoder !== undefined)) {
         const accumulator = format.createStreamAccumulator(this.#operation);
         filter = new UsageChunkFilter(accumulator);
         this.#observer = new SseObserver(observed, undefined, accumulator);
-      } else if (isSse) {
-        this.#observer = new SseObserver(observed, encoding);
-      } else if (contentType.includes('json')) {
-        this.#observer = new JsonObserver(observed, encoding, this.#proxy.options.limits.responseBodyBytes);
+        this.#decoder = decoder;
+      } else if (isObservableEncoding(encoding)) {
+        if (isSse) this.#observer = new SseObserver(observed, encoding);
+        else if (contentType.includes('json')) {
+          this.#observer = new JsonObserver(observed, encoding, this.#proxy.options.limits.responseBodyBytes);
+        }
       }
     }
     if (res.destroyed) {
-      upstreamRes.destroy();
+      this.#cutUpstream();
       return;
     }
-    res.writeHead(status, upstreamRes.statusMessage, forwardedResponseHeaders(upstreamRes.rawHeaders, !!filter));
+    let headers = forwardedResponseHeaders(upstreamRes.rawHeaders, !!filter);
+    if (this.#decoder !== undefined) headers = withoutHeader(headers, 'content-encoding');
+    try {
+      res.writeHead(status, reason, headers);
+    } catch (error) {
+      // A header Node refuses to write (a control character in its value…).
+      this.#decoder = undefined;
+      this.#observer = undefined;
+      this.#invalidResponse('answered with a header that cannot be passed on', error);
+      return;
+    }
     // A stream's headers go out now: SDKs hand the stream to the caller on them, before the first event.
     if (isSse) res.flushHeaders();
+    this.#forwardBody(upstreamRes, filter);
+  }
 
+  /** Copies the response body to the client (through the decoder and the usage filter, when there are). */
+  #forwardBody(upstreamRes: IncomingMessage, filter: UsageChunkFilter | undefined): void {
+    const res = this.#res;
+    const call = this.#call;
     const observer = this.#observer;
+    const decoder = this.#decoder;
+    const body: Readable = decoder === undefined ? upstreamRes : upstreamRes.pipe(decoder);
     const resume = (): void => {
-      upstreamRes.resume();
+      body.resume();
     };
-    upstreamRes.on('data', (chunk: Buffer) => {
+    body.on('data', (chunk: Buffer) => {
       let flowing: boolean;
       if (filter !== undefined) {
         const filtered = filter.push(chunk);
@@ -329,23 +447,60 @@ class Exchange {
         observer?.take(chunk, performance.now());
       }
       if (!flowing) {
-        upstreamRes.pause();
+        body.pause();
         res.once('drain', resume);
       }
     });
-    upstreamRes.on('end', () => {
+    body.on('end', () => {
       const rest = filter?.end();
       if (rest !== undefined && rest.length > 0) res.write(rest);
       res.end();
       void this.#finish('complete');
     });
+    decoder?.on('error', (error) => {
+      // Not what its Content-Encoding says: the client's copy is cut, as for a body the upstream cut.
+      this.#cutUpstream();
+      res.destroy();
+      void this.#finish(
+        'failed',
+        new UpstreamProtocolError(`upstream "${this.#route.upstream.name}" sent a body that does not decode`, {
+          cause: error,
+        }),
+      );
+    });
     upstreamRes.on('error', () => {});
     upstreamRes.on('close', () => {
       if (upstreamRes.complete || this.#finished) return;
       // The upstream cut the body short: so does the client's copy, rather than ending it as if it were whole.
+      this.#decoder?.destroy();
       res.destroy();
       void this.#finish('failed', this.#timeout);
     });
+  }
+
+  #cutUpstream(): void {
+    this.#decoder?.destroy();
+    this.#upstreamReq?.destroy();
+    this.#upstreamRes?.destroy();
+  }
+
+  /**
+   * A failure in llmeter's own handling of the request (a bug, never the client's or the upstream's doing): the
+   * client gets a 500 `proxy_error`, the call is recorded once if it had started, and the proxy stays up.
+   */
+  fail(error: unknown): void {
+    if (this.#finished) return;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.#cutUpstream();
+    this.#status = 500;
+    try {
+      this.#proxy.options.logger.error({ err: failure }, 'the proxy failed to handle a request');
+    } catch {
+      // A logger that fails must not stop the answer below.
+    }
+    sendProxyError(this.#res, 'proxy_error', 'llmeter could not handle this request', this.#format);
+    if (this.#call) void this.#finish('failed', failure);
+    else this.#proxy.release(this.#res);
   }
 
   #onClientClose(): void {
@@ -354,24 +509,35 @@ class Exchange {
       return;
     }
     // The client went away: cancel the upstream call, which is recorded as aborted.
-    this.#upstreamReq?.destroy();
-    this.#upstreamRes?.destroy();
+    this.#cutUpstream();
     if (this.#call) void this.#finish('aborted');
     else this.#proxy.release(this.#res);
   }
 
   /**
    * Records the call, once, however it ended: what the transport did, the upstream's status, and what the
-   * body said go to core's `callOutcome`, which decides (the same way as for the SDK).
+   * body said go to core's `callOutcome`, which decides (the same way as for the SDK). Never rejects: a
+   * failure to record or log is reported to the logger, and the request is released in any case.
    */
   async #finish(transport: TransportEnding, error?: Error): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
-    const call = this.#call;
-    if (call === undefined) {
+    try {
+      await this.#record(transport, error);
+    } catch (failure) {
+      try {
+        this.#proxy.options.logger.warn({ err: failure }, 'a call could not be recorded');
+      } catch {
+        // The logger itself is gone (a shutdown ended it): nothing left to tell.
+      }
+    } finally {
       this.#proxy.release(this.#res);
-      return;
     }
+  }
+
+  async #record(transport: TransportEnding, error: Error | undefined): Promise<void> {
+    const call = this.#call;
+    if (call === undefined) return;
     const endedAt = performance.now();
     let observed: ObservedBody = {};
     try {
@@ -384,7 +550,7 @@ class Exchange {
     const onError = (failure: unknown): void => logger.warn({ err: failure }, 'a measurement failed and was skipped');
     const outcome = callOutcome({
       transport,
-      status: this.#upstreamRes?.statusCode,
+      status: this.#recordedStatus,
       error,
       ...observed,
       endedAt,
@@ -405,7 +571,28 @@ class Exchange {
       outcome,
       labels: this.#labels,
     });
-    this.#proxy.release(this.#res);
+  }
+}
+
+/** What Node refuses in a reason phrase (as in a header value): control characters other than tab. */
+const INVALID_REASON = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** A raw header list without any `name` header. */
+function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const key = rawHeaders[i] as string;
+    if (key.toLowerCase() !== name) headers.push(key, rawHeaders[i + 1] as string);
+  }
+  return headers;
+}
+
+/** Starts an exchange; an error thrown on the way is llmeter's own failure, answered and recorded by `fail`. */
+function sendGuarded(exchange: Exchange, body: Buffer | undefined): void {
+  try {
+    exchange.send(body);
+  } catch (error) {
+    exchange.fail(error);
   }
 }
 

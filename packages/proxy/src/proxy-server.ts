@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMeter, InvalidPriceError, type Meter, MeterConfigError, preloadTokenizers } from '@llmeter/core';
 import { createDashboard, type DashboardHistoryOptions } from '@llmeter/dashboard';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, type ProxyConfig, type ProxyConfigInput, resolveConfig } from './config.js';
+import { exposureWarning, hostAllowList } from './host-guard.js';
 import { isOwnRoute, ownRoutesListener } from './own-routes.js';
 import { PassThrough } from './pass-through.js';
 import { Router } from './routing.js';
@@ -39,8 +40,9 @@ export interface RunningProxy {
   readonly registry: Registry;
   readonly logger: Logger;
   /**
-   * Stops accepting connections, lets calls in flight finish (up to `timeouts.shutdownMs`, then cuts them,
-   * recorded as `aborted`) and closes every connection. Safe to call more than once.
+   * Stops accepting connections, lets calls in flight finish (up to `timeouts.shutdownMs`, then cuts them, each
+   * recorded and logged once as `aborted`), closes every connection, then flushes and ends the default logger's
+   * destination (that logger is silent afterwards; a given `logger` is left open). Safe to call more than once.
    */
   close(): Promise<void>;
 }
@@ -93,17 +95,25 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
   const ownRoutes = ownRoutesListener({
     registry,
     metricsToken: config.metricsToken,
+    hostAllowed: hostAllowList(config.host, config.allowedHosts),
     shuttingDown: () => shuttingDown,
     dashboard: ownDashboard,
   });
-  const server = createServer({ noDelay: true }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (isOwnRoute(req.url ?? '/')) void ownRoutes(req, res);
     else passThrough.handle(req, res);
+  };
+  const server = createServer({ noDelay: true }, onRequest);
+  // `Expect: 100-continue`: a body the proxy would refuse is refused before the client sends it (no 100 first).
+  server.on('checkContinue', (req, res) => {
+    if (!isOwnRoute(req.url ?? '/') && passThrough.refuseBeforeBody(req, res)) return;
+    res.writeContinue();
+    onRequest(req, res);
   });
   // Upgrades (WebSocket APIs) are not proxied; refuse them instead of leaving the socket hanging.
   server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\n\r\n'));
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\n\r\n`);
     else socket.destroy();
   });
 
@@ -118,6 +128,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     { url, upstreams: Object.fromEntries(config.upstreams.map((u) => [u.name, u.url.href])) },
     'llmeter proxy listening',
   );
+  const exposure = exposureWarning(config.host, config.metricsToken);
+  if (exposure !== undefined) logger.warn({ host: config.host, port }, exposure);
   destination?.flush();
 
   let closing: Promise<void> | undefined;
@@ -132,19 +144,62 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
       });
       await Promise.race([passThrough.idle(), deadline]);
       clearTimeout(timer);
+      // Past the budget: each call still under way is recorded and logged as `aborted`, then cut; the logger
+      // must outlive those records.
       passThrough.abortAll();
+      await settledWithin(passThrough.idle(), RECORDS_MS);
       server.closeAllConnections();
       await closed;
       await ownDashboard?.close();
       passThrough.destroy();
       logger.info('llmeter proxy stopped');
-      destination?.flushSync();
-      destination?.end();
+      if (destination !== undefined) {
+        await endLog(destination);
+        // A line logged after this would throw ("SonicBoom destroyed"); there is nowhere left to write it.
+        logger.level = 'silent';
+      }
     })();
     return closing;
   };
 
   return { url, host: config.host, port, config, meter, registry, logger, close };
+}
+
+/** How long a shutdown waits for the records of the calls it cut (and for the log to drain), at most. */
+const RECORDS_MS = 2000;
+
+/** Resolves when `promise` does, or after `ms`, whichever comes first. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Writes out what the asynchronous log destination still holds, then ends it (bounded: stdout may be stuck). */
+function endLog(destination: ReturnType<typeof pino.destination>): Promise<void> {
+  const ended = new Promise<void>((resolve) => {
+    destination.once('close', () => resolve());
+    destination.once('error', () => resolve());
+  });
+  destination.end();
+  return settledWithin(ended, RECORDS_MS);
+}
+
+/**
+ * The status line for a request Node could not parse, as Node itself would answer it: 431 for headers over
+ * `maxHeaderSize`, 413 for chunk extensions over its limit, 408 for a request not received in time, else 400.
+ */
+function clientErrorStatus(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return '431 Request Header Fields Too Large';
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return '413 Payload Too Large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return '408 Request Timeout';
+    default:
+      return '400 Bad Request';
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -16,12 +16,21 @@ export class ClientGoneError extends Error {
 /**
  * Whether a request's body is read into memory before it is forwarded: a JSON (or untyped) body, whose
  * `model` and `stream` fields name the call. Other bodies (audio, multipart file uploads) stream through.
+ * A media type is case-insensitive and may carry parameters (RFC 9110 §8.3.1), so `Application/JSON;
+ * charset=utf-8` is JSON, measured and size-limited like `application/json`; so are `+json` types.
  */
 export function bodyIsBuffered(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) return false;
   const type = req.headers['content-type'];
-  return type === undefined || type.includes('json');
+  return type === undefined || isJsonMediaType(type);
+}
+
+/** Whether a `Content-Type` names JSON: its media type (parameters left out, any case) mentions `json`. */
+export function isJsonMediaType(contentType: string): boolean {
+  const semicolon = contentType.indexOf(';');
+  const mediaType = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return mediaType.includes('json');
 }
 
 /**

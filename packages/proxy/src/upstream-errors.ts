@@ -17,11 +17,23 @@ export class UpstreamConnectionError extends Error {
   override readonly name = 'UpstreamConnectionError';
 }
 
+/**
+ * The upstream answered with something the proxy cannot pass on as HTTP: a status outside 200-999 for a final
+ * response (`099`, `000`, `101 Switching Protocols` to a plain request), a reason phrase or header with a
+ * control character, bytes that do not parse as a response, a body in a `Content-Encoding` that does not decode.
+ * The proxy answers 502 itself (when the client has no response yet), and the call counts as a `server_error`:
+ * the upstream did answer, wrongly, as RFC 9110 §15.6.3 describes a 502's cause.
+ */
+export class UpstreamProtocolError extends Error {
+  override readonly name = 'UpstreamProtocolError';
+}
+
 /** Why the proxy itself answered instead of the upstream. Also sent as the `x-llmeter-error` header. */
 export type ProxyErrorCode =
   | 'invalid_request_target'
   | 'request_too_large'
   | 'upstream_unreachable'
+  | 'upstream_invalid_response'
   | 'upstream_timeout'
   | 'proxy_error';
 
@@ -29,6 +41,7 @@ const STATUS: Record<ProxyErrorCode, number> = {
   invalid_request_target: 400,
   request_too_large: 413,
   upstream_unreachable: 502,
+  upstream_invalid_response: 502,
   upstream_timeout: 504,
   proxy_error: 500,
 };
@@ -38,6 +51,7 @@ const ANTHROPIC_TYPE: Record<ProxyErrorCode, string> = {
   invalid_request_target: 'invalid_request_error',
   request_too_large: 'request_too_large',
   upstream_unreachable: 'api_error',
+  upstream_invalid_response: 'api_error',
   upstream_timeout: 'timeout_error',
   proxy_error: 'api_error',
 };
@@ -61,17 +75,26 @@ export function proxyErrorBody(code: ProxyErrorCode, message: string, format: Wi
   return JSON.stringify({ error: { message: text, type, param: null, code } });
 }
 
-/** Answers a request with the proxy's own JSON error, unless the response already started (then cuts it). */
+/**
+ * Answers a request with the proxy's own JSON error, unless the response already started (then cuts it). With
+ * `close`, the connection closes after it (the client's request body was not read: its bytes must not be taken
+ * for the next request).
+ */
 export function sendProxyError(
   res: ServerResponse,
   code: ProxyErrorCode,
   message: string,
   format: WireFormat | undefined,
+  close = false,
 ): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  // A failed writeHead (an upstream status line Node refused) leaves its reason phrase and headers behind.
+  res.statusMessage = '';
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  if (close) res.shouldKeepAlive = false;
   const body = proxyErrorBody(code, message, format);
   res.writeHead(STATUS[code], {
     'content-type': 'application/json',

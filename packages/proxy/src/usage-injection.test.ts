@@ -1,6 +1,12 @@
 import { type StreamUsageOption, wireFormats } from '@llmeter/core/wire';
 import { describe, expect, test } from 'vitest';
-import { UsageChunkFilter, withoutTopLevelUsageNull, withStreamUsageAsked } from './usage-injection.js';
+import {
+  USAGE_FILTER_EVENT_BYTES_LIMIT,
+  UsageChunkFilter,
+  withoutTopLevelUsageNull,
+  withStreamUsageAsked,
+} from './usage-injection.js';
+import { UsageNullCutter } from './usage-null-cutter.js';
 
 const option = wireFormats.openai.streamUsageOption as StreamUsageOption;
 
@@ -23,9 +29,9 @@ function streams(eol: string): { upstream: string; expected: string } {
   };
 }
 
-function run(pieces: Buffer[]) {
+function run(pieces: Buffer[], maxEventBytes?: number) {
   const accumulator = wireFormats.openai.createStreamAccumulator('chat');
-  const filter = new UsageChunkFilter(accumulator);
+  const filter = new UsageChunkFilter(accumulator, maxEventBytes);
   const out: Buffer[] = [];
   let contentAt = -1;
   pieces.forEach((piece, index) => {
@@ -85,6 +91,77 @@ describe('UsageChunkFilter', () => {
     const { text } = run([bytes.subarray(0, at), bytes.subarray(at)]);
     expect(text).toBe(expected.replace('Hel', 'H€🙂l'));
   });
+
+  // With include_usage, OpenAI ends with a chunk of empty `choices` and a `usage` member. A provider with no usage
+  // to report may set it to null or to something that is not usage: the chunk is still the one llmeter added.
+  test.each([
+    ['null', 'null'],
+    ['a string', '"n/a"'],
+    ['a number', '0'],
+    ['an array', '[]'],
+    ['an object', '{"prompt_tokens":3,"completion_tokens":1}'],
+  ])('a final chunk whose usage is %s is removed; the provider’s own empty-choices chunk is kept', (_name, value) => {
+    const frame = (data: string) => `data: ${data}\n\n`;
+    // Azure's first chunk: empty choices, prompt filter results; with include_usage it carries "usage":null too.
+    const azureFirst = '{"id":"","choices":[],"prompt_filter_results":[{"prompt_index":0}],"usage":null}';
+    const finish = '{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}';
+    const upstream = [
+      frame(azureFirst),
+      frame(chunk('Hi', null)),
+      frame(finish),
+      frame(`{"id":"c","choices":[],"usage":${value}}`),
+      frame('[DONE]'),
+    ].join('');
+    const expected = [
+      frame('{"id":"","choices":[],"prompt_filter_results":[{"prompt_index":0}]}'),
+      frame(chunk('Hi')),
+      frame('{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}'),
+      frame('[DONE]'),
+    ].join('');
+    const bytes = Buffer.from(upstream);
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      expect(run([bytes.subarray(0, cut), bytes.subarray(cut)]).text).toBe(expected);
+    }
+  });
+
+  test('an event over the limit is forwarded as its bytes arrive, without "usage":null, and not measured', () => {
+    const accumulator = wireFormats.openai.createStreamAccumulator('chat');
+    const filter = new UsageChunkFilter(accumulator, 1000);
+    const big = `data: ${chunk('x'.repeat(5000), null)}\n\n`;
+    const out: string[] = [];
+    for (let at = 0; at < big.length; at += 100) {
+      const piece = filter.push(Buffer.from(big.slice(at, at + 100)));
+      out.push(piece.bytes.toString());
+      // Past the limit every piece goes out as it arrives (but the few bytes that may be `"usage":null`).
+      if (at > 1000 && at + 200 < big.length) expect(piece.bytes.length).toBe(100);
+      expect(filter.buffered).toBeLessThanOrEqual(1000);
+    }
+    const small = `data: ${chunk('y', null)}\n\n`;
+    out.push(filter.push(Buffer.from(small)).bytes.toString(), filter.end().toString());
+    expect(out.join('')).toBe(`data: ${chunk('x'.repeat(5000))}\n\ndata: ${chunk('y')}\n\n`);
+    expect(filter.unmeasuredEvents).toBe(1);
+    expect(accumulator.summary().outputText()).toBe('y');
+  });
+
+  test('a stream without event boundaries reaches the client as it comes, holding at most the limit', () => {
+    const filter = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'));
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let forwarded = filter.push(Buffer.from('data: ')).bytes.length;
+    let peak = 0;
+    for (let sent = 0; sent < 16 * 1024 * 1024; sent += piece.length) {
+      forwarded += filter.push(piece).bytes.length;
+      peak = Math.max(peak, filter.buffered);
+    }
+    expect(peak).toBeLessThanOrEqual(USAGE_FILTER_EVENT_BYTES_LIMIT);
+    expect(forwarded).toBe(6 + 16 * 1024 * 1024);
+    // Data lines that never end in a blank line are one growing event too.
+    const lines = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'));
+    const line = Buffer.from(`data: ${'y'.repeat(1000)}\n`);
+    let linesForwarded = 0;
+    for (let i = 0; i < 4096; i++) linesForwarded += lines.push(line).bytes.length;
+    expect(linesForwarded).toBeGreaterThan(4096 * line.length - USAGE_FILTER_EVENT_BYTES_LIMIT - 1);
+    expect(lines.buffered).toBeLessThanOrEqual(USAGE_FILTER_EVENT_BYTES_LIMIT);
+  });
 });
 
 describe('withoutTopLevelUsageNull', () => {
@@ -95,8 +172,28 @@ describe('withoutTopLevelUsageNull', () => {
     ['{"a":"\\"usage\\":null","b":2}', '{"a":"\\"usage\\":null","b":2}'],
     ['{"a":["usage",{"usage":null}]}', '{"a":["usage",{"usage":null}]}'],
     ['{"usage":nullish}', '{"usage":nullish}'],
+    ['{"usage":null}', '{}'],
+    ['{"a":"x\\\\","usage":null,"b":1}', '{"a":"x\\\\","b":1}'],
+    ['{"a":1,"usage":null }', '{"a":1 }'],
+    ['["usage",null]', '["usage",null]'],
+    ['"usage":null', '"usage":null'],
   ])('%s → %s', (input, output) => {
     expect(withoutTopLevelUsageNull(Buffer.from(`data: ${input}\n\n`)).toString()).toBe(`data: ${output}\n\n`);
+  });
+
+  test('only data lines are JSON: an id or event line is left alone', () => {
+    const event = 'id: {"usage":null}\nevent: {,"usage":null}\ndata:{"a":1,"usage":null}\n\n';
+    expect(withoutTopLevelUsageNull(Buffer.from(event)).toString()).toBe(
+      'id: {"usage":null}\nevent: {,"usage":null}\ndata:{"a":1}\n\n',
+    );
+  });
+
+  test('streamed through a cutter one byte at a time, the result is the same', () => {
+    const event = Buffer.from('data: {"a":"\\"usage\\":null","usage":null,"b":[{"usage":null}]}\n\n');
+    const cutter = new UsageNullCutter();
+    const out = [...event].map((byte) => cutter.push(Buffer.from([byte])));
+    out.push(cutter.end());
+    expect(Buffer.concat(out).toString()).toBe('data: {"a":"\\"usage\\":null","b":[{"usage":null}]}\n\n');
   });
 });
 
@@ -113,6 +210,49 @@ describe('withStreamUsageAsked', () => {
     expect(withStreamUsageAsked(Buffer.from('{ }'), {}, option).toString()).toBe(
       '{"stream_options":{"include_usage":true} }',
     );
+  });
+
+  const edited = (text: string) => {
+    const raw = Buffer.from(text);
+    return withStreamUsageAsked(raw, JSON.parse(text) as Record<string, unknown>, option).toString();
+  };
+
+  test('edits the stream_options the client sent in its bytes: big integers and escapes stay as written', () => {
+    const text =
+      '{"model":"gpt-4o", "seed": 9007199254740993, "name":"caf\\u00e9", "stream":true, "stream_options": {"include_obfuscation":false}, "t":1.0e0}';
+    expect(edited(text)).toBe(text.replace('"stream_options": {', '"stream_options": {"include_usage":true,'));
+  });
+
+  test.each([
+    ['false', '{"stream_options":{"include_usage":false,"x":1}}', '{"stream_options":{"include_usage":true,"x":1}}'],
+    ['null', '{"stream_options":{ "include_usage" : null }}', '{"stream_options":{ "include_usage" : true }}'],
+    ['empty', '{"stream_options":{}}', '{"stream_options":{"include_usage":true}}'],
+    ['empty with space', '{"stream_options":{ } }', '{"stream_options":{"include_usage":true } }'],
+    ['null options', '{"a":1,"stream_options":null}', '{"a":1,"stream_options":{"include_usage":true}}'],
+    ['a string', '{"stream_options":"x","b":2}', '{"stream_options":{"include_usage":true},"b":2}'],
+    [
+      'a repeated key (the last one counts)',
+      '{"stream_options":{"include_usage":true},"stream_options":{"include_usage":false}}',
+      '{"stream_options":{"include_usage":true},"stream_options":{"include_usage":true}}',
+    ],
+    [
+      'an escaped key',
+      '{"stream\\u005foptions":{"x":"}\\""}}',
+      '{"stream\\u005foptions":{"include_usage":true,"x":"}\\""}}',
+    ],
+    [
+      'no stream_options',
+      '\n{ "a" : [1, {"stream_options":{}}] }',
+      '\n{"stream_options":{"include_usage":true}, "a" : [1, {"stream_options":{}}] }',
+    ],
+  ])('stream_options %s', (_name, input, output) => {
+    expect(edited(input)).toBe(output);
+  });
+
+  test('a body nested 10,000 levels deep is edited without recursion', () => {
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const text = `{"model":"gpt-4o","stream":true,"stream_options":{"x":${deep}},"seed":9007199254740993}`;
+    expect(edited(text)).toBe(text.replace('"stream_options":{', '"stream_options":{"include_usage":true,'));
   });
 
   test('merges into stream_options the client sent', () => {

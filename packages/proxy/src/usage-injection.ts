@@ -1,34 +1,94 @@
 import { type SseEvent, SseParser, type StreamAccumulator, type StreamUsageOption } from '@llmeter/core/wire';
+import { JsonBytesError, lastMemberNamed, objectMembers, skipSpace } from './json-members.js';
+import { UsageNullCutter, withoutTopLevelUsageNull } from './usage-null-cutter.js';
+
+export { withoutTopLevelUsageNull } from './usage-null-cutter.js';
+
+/** One edit of the request bytes: `bytes[start, end)` becomes `text`. */
+interface ByteEdit {
+  start: number;
+  end: number;
+  text: string;
+}
 
 /**
  * The request body, asking its stream for usage as the wire format's `option` says (OpenAI:
- * `stream_options.include_usage: true`). When the body has no member of the option's name, the member is
- * inserted first and every other byte stays as the client wrote it (numbers too big for a double stay exact);
- * otherwise the body is re-serialized with the option merged into the client's.
+ * `stream_options.include_usage: true`), edited in its bytes: every byte but the edit stays as the client wrote
+ * it (numbers too big for a double, `\u00e9` escapes, key order, whitespace). `body` is the same bytes, parsed.
+ *
+ * - No member of the option's name: the member is inserted first (`{"stream_options":{"include_usage":true},…`).
+ * - The member is an object: each of the option's fields is inserted first in it, or, when the client set it to
+ *   something else (`"include_usage":false`), its value is replaced.
+ * - The member is something else (`null`, a string): its value is replaced by the option's.
+ *
+ * Where a key repeats, the last one is edited: that is the one `JSON.parse` (and so the provider) reads. The
+ * body is scanned iteratively, so a body nested thousands of levels deep costs no stack. Bytes that do not scan
+ * as the JSON object `body` came from (never, for a body `JSON.parse` read) are sent as they came.
  */
 export function withStreamUsageAsked(raw: Buffer, body: Record<string, unknown>, option: StreamUsageOption): Buffer {
-  const { name, value } = option.member;
-  if (!Object.hasOwn(body, name)) {
-    const brace = raw.indexOf(123 /* { */);
-    if (brace !== -1) {
-      const closing = raw.indexOf(125 /* } */, brace + 1);
-      // `{}` with nothing inside takes no trailing comma.
-      const empty =
-        closing !== -1 &&
-        raw
-          .subarray(brace + 1, closing)
-          .toString()
-          .trim() === '';
-      const member = `${JSON.stringify(name)}:${JSON.stringify(value)}${empty ? '' : ','}`;
-      return Buffer.concat([raw.subarray(0, brace + 1), Buffer.from(member), raw.subarray(brace + 1)]);
-    }
+  let edits: ByteEdit[];
+  try {
+    edits = streamUsageEdits(raw, body, option);
+  } catch (error) {
+    if (error instanceof JsonBytesError) return raw;
+    throw error;
   }
-  return Buffer.from(JSON.stringify(option.ask(body)));
+  edits.sort((a, b) => a.start - b.start);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const edit of edits) {
+    parts.push(raw.subarray(at, edit.start), Buffer.from(edit.text));
+    at = edit.end;
+  }
+  parts.push(raw.subarray(at));
+  return Buffer.concat(parts);
+}
+
+function streamUsageEdits(raw: Buffer, body: Record<string, unknown>, option: StreamUsageOption): ByteEdit[] {
+  const { name, value } = option.member;
+  const open = skipSpace(raw, 0);
+  if (raw[open] !== 123 /* { */) throw new JsonBytesError('the body is not a JSON object');
+  // Without the member, only where the object opens matters: the rest of the body is not even scanned.
+  const existing = Object.hasOwn(body, name) ? lastMemberNamed(raw, objectMembers(raw, open), name) : undefined;
+  if (existing === undefined) return [insertion(open, raw[skipSpace(raw, open + 1)] !== 125 /* } */, name, value)];
+  if (raw[existing.valueStart] !== 123 /* { */) {
+    return [{ start: existing.valueStart, end: existing.valueEnd, text: JSON.stringify(value) }];
+  }
+  const inner = objectMembers(raw, existing.valueStart);
+  const edits: ByteEdit[] = [];
+  // Fields inserted at the same offset go in the option's order.
+  const inserted: string[] = [];
+  for (const [field, fieldValue] of Object.entries(value)) {
+    const member = lastMemberNamed(raw, inner, field);
+    if (member === undefined) inserted.push(`${JSON.stringify(field)}:${JSON.stringify(fieldValue)}`);
+    else edits.push({ start: member.valueStart, end: member.valueEnd, text: JSON.stringify(fieldValue) });
+  }
+  if (inserted.length > 0) {
+    const text = inserted.join(',') + (inner.length > 0 ? ',' : '');
+    edits.push({ start: existing.valueStart + 1, end: existing.valueStart + 1, text });
+  }
+  return edits;
+}
+
+/** `"name":value` inserted as the first member of the object at `open` (with a comma when it has members). */
+function insertion(open: number, hasMembers: boolean, name: string, value: unknown): ByteEdit {
+  const text = `${JSON.stringify(name)}:${JSON.stringify(value)}${hasMembers ? ',' : ''}`;
+  return { start: open + 1, end: open + 1, text };
 }
 
 const LF = 10;
 const CR = 13;
-const USAGE_NULL = Buffer.from('"usage":null');
+const CARRIED_LF = Buffer.from([LF]);
+
+/**
+ * The most bytes of one event {@link UsageChunkFilter} holds back to read it whole: 1 MiB. Events of the streams
+ * it filters (OpenAI chat and legacy completions chunks) are a few hundred bytes, and the `include_usage` chunk
+ * it removes is under 1 KB; a bigger event cannot be that chunk, so it is forwarded as its bytes arrive
+ * (without the `"usage":null` member, cut on the fly) and left out of the measurement. Without this bound, a
+ * stream without event boundaries (one endless line, data lines without a blank line) would be held whole,
+ * the client getting nothing until the upstream ended.
+ */
+export const USAGE_FILTER_EVENT_BYTES_LIMIT = 1024 * 1024;
 
 /** What {@link UsageChunkFilter.push} gives back for one upstream chunk. */
 export interface FilteredChunk {
@@ -40,25 +100,48 @@ export interface FilteredChunk {
 
 /**
  * Turns an upstream stream that carries usage because the proxy asked for it back into the stream the client
- * asked for: the `usage_only` chunk is dropped and the `"usage":null` member the option adds to every other
- * chunk is cut out, so the client's bytes are those of a direct call. Every event is also fed to `accumulator`
- * (which therefore sees the usage). Each event is forwarded as soon as its closing blank line arrives; bytes
- * of an event that is not JSON are forwarded untouched.
+ * asked for: the `usage_only` chunk (as the wire format's accumulator tells it) is dropped and the
+ * `"usage":null` member the option adds to every other chunk is cut out, so the client's bytes are those of a
+ * direct call. Every event is also fed to `accumulator` (which therefore sees the usage).
+ *
+ * Each event is held until its closing blank line (a client cannot use an event before it either), then
+ * forwarded; bytes of an event that is not JSON are forwarded untouched. An event that grows past
+ * `maxEventBytes` is forwarded from then on as its bytes arrive, and not measured: only a complete, small,
+ * parsed `usage_only` event is ever removed.
  */
 export class UsageChunkFilter {
   readonly #accumulator: StreamAccumulator;
   readonly #parser: SseParser;
+  readonly #maxEventBytes: number;
   #events: SseEvent[] = [];
   /** Bytes of the current, incomplete event. */
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Set while the current event, over the limit, streams through unread. */
+  #passing: UsageNullCutter | undefined;
+  /** Events left out of the measurement because they were over the limit. */
+  #unmeasured = 0;
   /** The last byte seen ended a line (so a line ending now is a blank line, closing the event). */
   #atLineStart = true;
   /** The last byte seen was CR (so an LF now is the rest of a CRLF). */
   #afterCr = false;
+  /** The last event ended in a CR, so an LF next belongs to it: forwarded (`keep`) or dropped with it. */
+  #carry: 'none' | 'keep' | 'drop' = 'none';
 
-  constructor(accumulator: StreamAccumulator) {
+  constructor(accumulator: StreamAccumulator, maxEventBytes = USAGE_FILTER_EVENT_BYTES_LIMIT) {
     this.#accumulator = accumulator;
+    this.#maxEventBytes = maxEventBytes;
     this.#parser = new SseParser((event) => this.#events.push(event));
+  }
+
+  /** Events forwarded without being measured, because they were larger than the limit. */
+  get unmeasuredEvents(): number {
+    return this.#unmeasured;
+  }
+
+  /** Bytes held back for the event being read (never more than the limit). */
+  get buffered(): number {
+    return this.#pendingBytes;
   }
 
   /** Takes the next upstream chunk; returns what the client gets now. */
@@ -67,25 +150,71 @@ export class UsageChunkFilter {
     let content = false;
     let start = 0;
     for (const end of this.#eventEnds(chunk)) {
-      const piece = chunk.subarray(start, end);
+      const piece = this.#afterCarriedLf(chunk.subarray(start, end), out);
       start = end;
+      if (this.#passing === undefined && this.#pendingBytes + piece.length > this.#maxEventBytes) this.#pass(out);
+      const passing = this.#passing;
+      if (passing !== undefined) {
+        out.push(passing.push(piece), passing.end());
+        this.#passing = undefined;
+        this.#carry = piece[piece.length - 1] === CR ? 'keep' : 'none';
+        continue;
+      }
       const event = this.#pending.length === 0 ? piece : Buffer.concat([...this.#pending, piece]);
       this.#pending = [];
+      this.#pendingBytes = 0;
       const forwarded = this.#filterEvent(event);
+      // An event ending in a CR may have an LF next, the rest of its CRLF: it goes where the event went.
+      const endsInCr = event[event.length - 1] === CR;
+      this.#carry = endsInCr ? (forwarded === undefined ? 'drop' : 'keep') : 'none';
       if (forwarded === undefined) continue;
       if (forwarded.content) content = true;
       out.push(forwarded.bytes);
     }
-    if (start < chunk.length) this.#pending.push(start === 0 ? chunk : chunk.subarray(start));
-    return { bytes: out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out), content };
+    if (start < chunk.length) {
+      const rest = this.#afterCarriedLf(start === 0 ? chunk : chunk.subarray(start), out);
+      if (this.#passing === undefined && this.#pendingBytes + rest.length > this.#maxEventBytes) this.#pass(out);
+      if (this.#passing !== undefined) out.push(this.#passing.push(rest));
+      else {
+        this.#pending.push(rest);
+        this.#pendingBytes += rest.length;
+      }
+    }
+    const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    return { bytes, content };
   }
 
   /** The stream ended: an incomplete last event goes to the client as it came (it is not an event per SSE). */
   end(): Buffer {
     this.#parser.end();
-    const rest = Buffer.concat(this.#pending);
+    const rest = this.#passing === undefined ? Buffer.concat(this.#pending) : this.#passing.end();
+    this.#passing = undefined;
     this.#pending = [];
+    this.#pendingBytes = 0;
     return rest;
+  }
+
+  /**
+   * `piece` without its first byte when that is the LF of the previous event's closing CRLF (the blank line ends
+   * at its CR, so the LF opens the next piece): it is forwarded to `out` if that event was, dropped if it was.
+   */
+  #afterCarriedLf(piece: Buffer, out: Buffer[]): Buffer {
+    if (this.#carry === 'none' || piece.length === 0) return piece;
+    const carry = this.#carry;
+    this.#carry = 'none';
+    if (piece[0] !== LF) return piece;
+    if (carry === 'keep') out.push(CARRIED_LF);
+    return piece.subarray(1);
+  }
+
+  /** The current event is over the limit: what was held goes out now, and the rest of it as it comes. */
+  #pass(out: Buffer[]): void {
+    const passing = new UsageNullCutter();
+    for (const held of this.#pending) out.push(passing.push(held));
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#passing = passing;
+    this.#unmeasured++;
   }
 
   /** Offsets just past each blank line of `chunk` (event ends), carrying line state across chunks. */
@@ -133,48 +262,6 @@ export class UsageChunkFilter {
       else if (kind === 'usage_only') usageOnly = true;
     }
     if (usageOnly && this.#events.length === 1) return undefined;
-    if (bytes.indexOf(USAGE_NULL) === -1) return { bytes, content };
     return { bytes: withoutTopLevelUsageNull(bytes), content };
   }
-}
-
-/**
- * An event's bytes without the top-level `"usage":null` member of its JSON data (and the comma that joined it).
- * Events whose JSON does not have one at the top level come back unchanged.
- */
-export function withoutTopLevelUsageNull(bytes: Buffer): Buffer {
-  const text = bytes.toString('utf8');
-  const open = text.indexOf('{');
-  if (open === -1) return bytes;
-  let depth = 0;
-  let inString = false;
-  for (let i = open; i < text.length; i++) {
-    const char = text.charCodeAt(i);
-    if (inString) {
-      if (char === 92 /* \ */) i++;
-      else if (char === 34 /* " */) inString = false;
-      continue;
-    }
-    if (char === 123 /* { */ || char === 91 /* [ */) depth++;
-    else if (char === 125 /* } */ || char === 93 /* ] */) {
-      depth--;
-      if (depth === 0) return bytes;
-    } else if (char === 34 /* " */) {
-      if (depth === 1 && text.startsWith('"usage":null', i)) {
-        const after = i + USAGE_NULL.length;
-        const next = text.charCodeAt(after);
-        if (next !== 44 /* , */ && next !== 125 /* } */) {
-          inString = true;
-          continue;
-        }
-        let from = i;
-        let to = after;
-        if (next === 44) to++;
-        else if (text.charCodeAt(i - 1) === 44) from--;
-        return Buffer.from(text.slice(0, from) + text.slice(to));
-      }
-      inString = true;
-    }
-  }
-  return bytes;
 }

@@ -1,7 +1,7 @@
 import { isRecord } from '@llmeter/core/wire';
 
 /** Which SDK a client comes from, as far as llmeter needs to know. */
-export type ClientKind = 'openai' | 'anthropic';
+export type ClientKind = 'openai' | 'anthropic' | 'gemini';
 
 /** What {@link detectClient} found out about a client. */
 export interface ClientShape {
@@ -30,11 +30,12 @@ export function resolvePath(root: unknown, path: readonly string[]): Record<stri
 }
 
 /**
- * Recognizes an `openai` or `@anthropic-ai/sdk` client by its shape rather than its class, so that neither SDK
- * has to be installed (they are optional peers) and two copies of one SDK in a tree both work.
+ * Recognizes an `openai`, `@anthropic-ai/sdk` or `@google/genai` client by its shape rather than its class, so that
+ * no SDK has to be installed (they are optional peers) and two copies of one SDK in a tree both work.
  *
  * The OpenAI client is the one with `chat.completions.create`; the Anthropic client has `messages.create` and
- * `messages.stream` but no `chat`. Returns `undefined` for anything else.
+ * `messages.stream` but no `chat`; the Google Gen AI client (`GoogleGenAI`) has `models.generateContent`,
+ * `models.generateContentStream` and `models.embedContent`. Returns `undefined` for anything else.
  */
 export function detectClient(client: unknown): ClientShape | undefined {
   if (!isRecord(client)) return undefined;
@@ -43,6 +44,14 @@ export function detectClient(client: unknown): ClientShape | undefined {
   }
   if (hasMethod(client, ['messages'], 'create') && hasMethod(client, ['messages'], 'stream')) {
     return { kind: 'anthropic', provider: 'anthropic' };
+  }
+  if (
+    hasMethod(client, ['models'], 'generateContent') &&
+    hasMethod(client, ['models'], 'generateContentStream') &&
+    hasMethod(client, ['models'], 'embedContent')
+  ) {
+    // Vertex AI and the Gemini API bill the same models at the same prices, but are different services to watch.
+    return { kind: 'gemini', provider: client.vertexai === true ? 'vertex_ai' : 'gemini' };
   }
   return undefined;
 }

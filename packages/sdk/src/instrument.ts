@@ -8,10 +8,11 @@ import {
   type PriceBook,
   type PriceOverrides,
 } from '@llmeter/core';
-import { anthropicWireFormat, openAiWireFormat, type WireFormat } from '@llmeter/core/wire';
+import { anthropicWireFormat, geminiWireFormat, openAiWireFormat, type WireFormat } from '@llmeter/core/wire';
 import type { Registry } from 'prom-client';
 import { ANTHROPIC_METHODS } from './anthropic-methods.js';
-import { detectClient, resolvePath } from './client-kind.js';
+import { type ClientKind, detectClient, resolvePath } from './client-kind.js';
+import { GEMINI_METHODS, measuredGeminiMethod } from './gemini-methods.js';
 import { measuredMethod } from './measured-call.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
@@ -31,7 +32,8 @@ export interface InstrumentOptions {
   labelNames?: readonly string[];
   /**
    * The `provider` label. Default from the client: `openai`, `azure` (an Azure client or base URL),
-   * `anthropic`, or the base URL's host for an OpenAI-compatible server (`localhost:11434`).
+   * `anthropic`, `gemini` (a `GoogleGenAI` client of the Gemini API), `vertex_ai` (one with `vertexai: true`), or
+   * the base URL's host for an OpenAI-compatible server (`localhost:11434`).
    */
   provider?: string;
   /** Prices: overrides added to the bundled prices (USD per million tokens), or a whole price book. */
@@ -55,15 +57,23 @@ export interface InstrumentOptions {
 
 const instrumented = new WeakSet<object>();
 
+const FORMATS: Readonly<Record<ClientKind, WireFormat>> = {
+  openai: openAiWireFormat,
+  anthropic: anthropicWireFormat,
+  gemini: geminiWireFormat,
+};
+
 /**
  * Measures every model call a client makes, as Prometheus metrics (see the README for the metric contract).
  *
  * Returns the same client object, with the same type: `chat.completions.create`, `responses.create`,
- * `embeddings.create` and `completions.create` of an `openai` client, and `messages.create` (through which
- * `messages.stream()` goes) of an `@anthropic-ai/sdk` client, are measured; everything else is untouched.
- * `withOptions()` returns an instrumented clone on the same metrics. Instrumenting a client twice does nothing.
+ * `embeddings.create` and `completions.create` of an `openai` client, `messages.create` (through which
+ * `messages.stream()` goes) of an `@anthropic-ai/sdk` client, and `models.generateContent`,
+ * `models.generateContentStream` and `models.embedContent` (through which `chats` sessions go) of a
+ * `@google/genai` client, are measured; everything else is untouched. `withOptions()` returns an instrumented
+ * clone on the same metrics. Instrumenting a client twice does nothing.
  *
- * @throws TypeError when `client` is neither an `openai` nor an `@anthropic-ai/sdk` client.
+ * @throws TypeError when `client` is not an `openai`, `@anthropic-ai/sdk` or `@google/genai` client.
  * @throws MeterConfigError (from core) when the metrics cannot be registered as asked (bad names, a clash).
  *
  * @example
@@ -72,12 +82,22 @@ const instrumented = new WeakSet<object>();
  * import { instrument } from '@llmeter/sdk';
  * const openai = instrument(new OpenAI(), { labels: { app: 'search' } });
  * ```
+ *
+ * @example
+ * ```ts
+ * import { GoogleGenAI } from '@google/genai';
+ * import { instrument } from '@llmeter/sdk';
+ * const ai = instrument(new GoogleGenAI({ apiKey: process.env.GEMINI_API_KEY }));
+ * const reply = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello!' });
+ * ```
  */
 export function instrument<T extends object>(client: T, options: InstrumentOptions = {}): T {
   if (instrumented.has(client)) return client;
   const shape = detectClient(client);
   if (!shape) {
-    throw new TypeError('llmeter: instrument() takes an OpenAI (openai) or Anthropic (@anthropic-ai/sdk) client');
+    throw new TypeError(
+      'llmeter: instrument() takes an OpenAI (openai), Anthropic (@anthropic-ai/sdk) or Google Gen AI (@google/genai) client',
+    );
   }
   const report = errorReporter(options.onError);
   const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
@@ -92,7 +112,7 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
       buckets: options.buckets,
       onError: report,
     });
-  const format: WireFormat = shape.kind === 'openai' ? openAiWireFormat : anthropicWireFormat;
+  const format = FORMATS[shape.kind];
   const context: MeasurementContext = {
     meter,
     provider: options.provider ?? shape.provider,
@@ -101,20 +121,32 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
     injectStreamUsage: options.injectStreamUsage ?? true,
     report,
   };
-  const methods = shape.kind === 'openai' ? OPENAI_METHODS : ANTHROPIC_METHODS;
-  for (const spec of methods) patchMethod(client, spec, context);
+  if (shape.kind === 'gemini') {
+    for (const spec of GEMINI_METHODS) patchMethod(client, spec, context, measuredGeminiMethod);
+  } else {
+    for (const spec of shape.kind === 'openai' ? OPENAI_METHODS : ANTHROPIC_METHODS) {
+      patchMethod(client, spec, context, measuredMethod);
+    }
+  }
   patchWithOptions(client, { ...options, meter });
   instrumented.add(client);
   return client;
 }
 
+type AnyFunction = (...args: unknown[]) => unknown;
+
 /** Puts the measured method on the resource object itself, so the SDK's classes stay as they are. */
-function patchMethod(client: object, spec: MeasuredMethodSpec, context: MeasurementContext): void {
+function patchMethod<S extends MeasuredMethodSpec>(
+  client: object,
+  spec: S,
+  context: MeasurementContext,
+  measure: (original: AnyFunction, spec: S, context: MeasurementContext) => AnyFunction,
+): void {
   const resource = resolvePath(client, spec.path);
   const original = resource?.[spec.method];
   if (!resource || typeof original !== 'function') return;
   Object.defineProperty(resource, spec.method, {
-    value: measuredMethod(original as (...args: unknown[]) => unknown, spec, context),
+    value: measure(original as AnyFunction, spec, context),
     writable: true,
     configurable: true,
     enumerable: false,

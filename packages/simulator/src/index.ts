@@ -1,3 +1,4 @@
+export { DEFAULT_GEMINI_EMBEDDING_DIMENSIONS, DEFAULT_GEMINI_MODEL } from './gemini-replies.js';
 export { DEFAULT_EMBEDDING_DIMENSIONS, SIMULATED_OPENAI_MODELS, simulatedEmbedding } from './openai-replies.js';
 export type { RealisticProfileOptions } from './realistic-profile.js';
 export { REALISTIC_MODELS } from './realistic-profile.js';

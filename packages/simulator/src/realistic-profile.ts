@@ -28,7 +28,7 @@ export interface RealisticProfile {
 interface ModelTraits {
   /** The dated snapshot the provider names in its response. */
   snapshot: string;
-  provider: 'openai' | 'anthropic';
+  provider: 'openai' | 'anthropic' | 'google';
   ttftMedianMs: number;
   msPerToken: number;
   outputTokensMedian: number;
@@ -96,6 +96,38 @@ const MODELS: Record<string, ModelTraits> = {
     ttftMedianMs: 450,
     msPerToken: 7,
     outputTokensMedian: 160,
+  },
+  // Gemini 2.5 models think by default; the API names the model itself as `modelVersion`.
+  'gemini-2.5-flash': {
+    snapshot: 'gemini-2.5-flash',
+    provider: 'google',
+    ttftMedianMs: 600,
+    msPerToken: 5,
+    outputTokensMedian: 300,
+    reasoning: true,
+  },
+  'gemini-2.5-pro': {
+    snapshot: 'gemini-2.5-pro',
+    provider: 'google',
+    ttftMedianMs: 1500,
+    msPerToken: 9,
+    outputTokensMedian: 500,
+    reasoning: true,
+  },
+  'gemini-2.5-flash-lite': {
+    snapshot: 'gemini-2.5-flash-lite',
+    provider: 'google',
+    ttftMedianMs: 350,
+    msPerToken: 3,
+    outputTokensMedian: 180,
+  },
+  'gemini-embedding-001': {
+    snapshot: 'gemini-embedding-001',
+    provider: 'google',
+    ttftMedianMs: 150,
+    msPerToken: 0,
+    outputTokensMedian: 0,
+    embedding: true,
   },
 };
 
@@ -211,6 +243,8 @@ export function createRealisticProfile(options: RealisticProfileOptions): Realis
 function defaultTraits(route: string): ModelTraits {
   if (route === '/embeddings') return MODELS['text-embedding-3-small'] as ModelTraits;
   if (route === '/messages') return MODELS['claude-haiku-4-5'] as ModelTraits;
+  if (route === '/gemini/embed') return MODELS['gemini-embedding-001'] as ModelTraits;
+  if (route === '/gemini/generate') return MODELS['gemini-2.5-flash'] as ModelTraits;
   return MODELS['gpt-4o-mini'] as ModelTraits;
 }
 
@@ -224,6 +258,11 @@ function addCaching(random: SeededRandom, traits: ModelTraits, usage: SimulatedU
     if (random.chance(0.4)) usage.cachedInput = Math.floor((usage.input * random.between(0.5, 0.95)) / 128) * 128;
     return;
   }
+  // Gemini 2.5 caches repeated prompt prefixes implicitly, in no fixed step.
+  if (traits.provider === 'google') {
+    if (random.chance(0.4)) usage.cachedInput = Math.round(usage.input * random.between(0.5, 0.9));
+    return;
+  }
   const roll = random.next();
   if (roll < 0.45) usage.cachedInput = Math.round(usage.input * random.between(0.6, 0.95));
   else if (roll < 0.6) usage.cacheWrite = Math.round(usage.input * random.between(0.6, 0.95));
@@ -233,7 +272,18 @@ function addCaching(random: SeededRandom, traits: ModelTraits, usage: SimulatedU
 function estimateInputTokens(body: Record<string, unknown>): number {
   let characters = 0;
   let messages = 0;
-  for (const key of ['messages', 'input', 'prompt', 'system', 'instructions']) {
+  // OpenAI and Anthropic bodies, then Gemini's (`contents`, an embedding's `content` or `requests`).
+  for (const key of [
+    'messages',
+    'input',
+    'prompt',
+    'system',
+    'instructions',
+    'contents',
+    'systemInstruction',
+    'content',
+    'requests',
+  ]) {
     characters += textLength(body[key]);
     const value = body[key];
     if (Array.isArray(value)) messages += value.length;
@@ -253,6 +303,9 @@ function outputLimit(body: Record<string, unknown>): number {
     const value = body[key];
     if (typeof value === 'number' && value > 0) return Math.floor(value);
   }
+  const generationConfig = body.generationConfig;
+  const maxOutputTokens = isRecord(generationConfig) ? generationConfig.maxOutputTokens : undefined;
+  if (typeof maxOutputTokens === 'number' && maxOutputTokens > 0) return Math.floor(maxOutputTokens);
   return 4096;
 }
 

@@ -1,6 +1,14 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicErrorBody, anthropicHeaders, messagesPlan } from './anthropic-replies.js';
+import {
+  type GeminiRoute,
+  geminiErrorBody,
+  geminiHeaders,
+  geminiPlan,
+  geminiRoute,
+  geminiStreamContentType,
+} from './gemini-replies.js';
 import { IdSource } from './ids.js';
 import {
   chatCompletionPlan,
@@ -75,7 +83,7 @@ export const SIMULATOR_REPLY_HEADER = 'x-simulator-reply';
 // Larger bodies than the real APIs accept are not worth buffering.
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-type Provider = 'openai' | 'anthropic';
+type Provider = 'openai' | 'anthropic' | 'gemini';
 
 /** Starts a simulator on a free port of 127.0.0.1 (by default). */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -103,7 +111,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const path = url.split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
     const route = path.replace(/^\/v1(?=\/)/, '').replace(/\/+$/, '');
-    const provider: Provider = route === '/messages' ? 'anthropic' : 'openai';
+    // Gemini names its model and method in the path (`/v1beta/models/{model}:generateContent`), under any prefix.
+    const gemini = geminiRoute(url);
+    const provider: Provider = gemini !== undefined ? 'gemini' : route === '/messages' ? 'anthropic' : 'openai';
     const body = parseJson(rawBody);
     requests.push({ method, path, url, headers: { ...req.headers }, rawBody: rawBody ?? Buffer.alloc(0), body });
 
@@ -112,10 +122,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const signal = AbortSignal.any([shutdown.signal, requestController.signal]);
     const requestId = ids.next('req_');
     const providerHeaders = (processingMs: number) =>
-      provider === 'anthropic' ? anthropicHeaders(requestId) : openaiHeaders(requestId, processingMs);
+      provider === 'anthropic'
+        ? anthropicHeaders(requestId)
+        : provider === 'gemini'
+          ? geminiHeaders(processingMs)
+          : openaiHeaders(requestId, processingMs);
     const sendError = (reply: ResolvedReply, status: number, message?: string) => {
       const errorBody =
-        provider === 'anthropic' ? anthropicErrorBody(status, message, requestId) : openaiErrorBody(status, message);
+        provider === 'anthropic'
+          ? anthropicErrorBody(status, message, requestId)
+          : provider === 'gemini'
+            ? geminiErrorBody(status, message)
+            : openaiErrorBody(status, message);
       const headers = {
         'content-type': 'application/json',
         ...providerHeaders(reply.headersDelayMs),
@@ -130,7 +148,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       scripted =
         typeof headerValue === 'string'
           ? parseScriptedReply(headerValue)
-          : (queue.shift() ?? realistic?.replyFor(route, isRecord(body) ? body : {}) ?? defaultReply);
+          : (queue.shift() ??
+            realistic?.replyFor(
+              gemini === undefined ? route : geminiProfileRoute(gemini),
+              gemini === undefined ? (isRecord(body) ? body : {}) : geminiProfileBody(gemini, body),
+            ) ??
+            defaultReply);
     } catch (error) {
       await sendError(resolveReply({}), 400, error instanceof Error ? error.message : String(error));
       return;
@@ -148,12 +171,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const message =
         provider === 'anthropic'
           ? 'There was an issue with the format of your request: the body is not a JSON object.'
-          : 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.';
+          : provider === 'gemini'
+            ? 'Invalid JSON payload received. Expected an object.'
+            : 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.';
       await sendError(reply, 400, message);
       return;
     }
 
-    const plan = planFor(method, route, reply, isRecord(body) ? body : {});
+    const plan =
+      gemini === undefined
+        ? planFor(method, route, reply, isRecord(body) ? body : {})
+        : method === 'POST'
+          ? geminiPlan({ reply, body: isRecord(body) ? body : {}, ids, route: gemini })
+          : undefined;
     if (plan === undefined) {
       await sendError(reply, 404, `Invalid URL (${method} ${path})`);
       return;
@@ -166,7 +196,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     // A stream's processing time is what passes before its headers.
     const headers: OutgoingHttpHeaders = { ...providerHeaders(reply.headersDelayMs) };
-    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['content-type'] =
+      gemini === undefined ? 'text/event-stream; charset=utf-8' : geminiStreamContentType(gemini);
     headers['cache-control'] = 'no-cache';
     if (!(await pause(reply.headersDelayMs, signal))) return;
     await playStream(res, { ...headers, ...reply.headers }, plan, reply, signal);
@@ -227,6 +258,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await closed;
     },
   };
+}
+
+/** The route the realistic profile knows a Gemini request by: its embedding methods, or generation. */
+function geminiProfileRoute(route: GeminiRoute): string {
+  return route.method.toLowerCase().includes('embed') ? '/gemini/embed' : '/gemini/generate';
+}
+
+/** A Gemini body as the realistic profile reads bodies: the path's model and stream flag added. */
+function geminiProfileBody(route: GeminiRoute, body: unknown): Record<string, unknown> {
+  return { ...(isRecord(body) ? body : {}), model: route.model, stream: route.method === 'streamGenerateContent' };
 }
 
 /** The whole request body, or `undefined` when it is larger than {@link MAX_BODY_BYTES}. */

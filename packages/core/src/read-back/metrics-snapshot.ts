@@ -67,30 +67,62 @@ async function readValues(registry: Registry, name: string): Promise<SeriesValue
   return values.map((sample) => ({ labels: stringLabels(sample.labels), value: sample.value }));
 }
 
+type RawLabels = Partial<Record<string, string | number>>;
+
+// Thousands of series, some twenty samples each: this runs for every sample a dashboard sample reads, so it
+// avoids a canonical key (sorted, serialized) per sample. All the buckets of one series come together and share
+// their labels, so a sample is compared with the previous one, and a key made only when a series starts.
 async function readHistogram(registry: Registry, name: string): Promise<HistogramValue[]> {
   const metric = registry.getSingleMetric(name);
   if (!metric) return [];
   const { values } = await metric.get();
   const bucketName = `${name}_bucket`;
   const byLabels = new Map<string, HistogramValue>();
+  let series: HistogramValue | undefined;
+  let previous: RawLabels | undefined;
   for (const sample of values) {
     if ((sample as { metricName?: string }).metricName !== bucketName) continue;
-    const { le, ...rest } = stringLabels(sample.labels);
+    const raw: RawLabels = sample.labels;
+    const le = raw.le;
     if (le === undefined) continue;
-    const labels = rest;
-    const key = seriesKey(labels);
-    let series = byLabels.get(key);
-    if (!series) {
-      series = { labels, buckets: [] };
-      byLabels.set(key, series);
+    if (series === undefined || previous === undefined || !sameLabelsBut(previous, raw, 'le')) {
+      const { le: _, ...rest } = stringLabels(raw);
+      const key = seriesKey(rest);
+      series = byLabels.get(key);
+      if (!series) {
+        series = { labels: rest, buckets: [] };
+        byLabels.set(key, series);
+      }
     }
+    previous = raw;
     series.buckets.push({ le: le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count: sample.value });
   }
-  for (const series of byLabels.values()) series.buckets.sort((a, b) => a.le - b.le);
+  for (const one of byLabels.values()) one.buckets.sort((a, b) => a.le - b.le);
   return [...byLabels.values()];
 }
 
-function stringLabels(labels: Partial<Record<string, string | number>>): Record<string, string> {
+/** Whether two label sets are equal, `skip` aside (names in the same order: labels of one metric). */
+function sameLabelsBut(a: RawLabels, b: RawLabels, skip: string): boolean {
+  let names = 0;
+  for (const name in a) {
+    if (name === skip) continue;
+    if (a[name] !== b[name]) return false;
+    names++;
+  }
+  for (const name in b) if (name !== skip) names--;
+  return names === 0;
+}
+
+/** The labels with every value a string; the same object when they already are (counters' labels always are). */
+function stringLabels(labels: RawLabels): SeriesLabels {
+  let strings = true;
+  for (const name in labels) {
+    if (typeof labels[name] !== 'string') {
+      strings = false;
+      break;
+    }
+  }
+  if (strings) return labels as SeriesLabels;
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(labels)) if (value !== undefined) result[name] = String(value);
   return result;

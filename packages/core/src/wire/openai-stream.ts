@@ -140,8 +140,12 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     }
     if (content) return 'content';
     // Only a chunk with nothing but usage is the `include_usage` one; a finish chunk that also carries usage
-    // (some compatible servers) has a `finish_reason` the caller needs.
-    if (hasUsage && (!Array.isArray(choices) || choices.length === 0)) return 'usage_only';
+    // (some compatible servers) has a `finish_reason` the caller needs. A provider with no usage to report may
+    // still send that last chunk with `usage` null or not an object: once every choice finished, an empty-choices
+    // chunk with a `usage` member is that chunk all the same. Before then, it is the provider's own (Azure's
+    // first chunk: prompt filter results, and `"usage":null` when usage was asked for).
+    const noChoices = !Array.isArray(choices) || choices.length === 0;
+    if (noChoices && (hasUsage || (this.#finished && Object.hasOwn(chunk, 'usage')))) return 'usage_only';
     return 'other';
   }
 

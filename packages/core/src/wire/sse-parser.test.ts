@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SseEvent, SseParser } from './sse-parser.js';
+import { SSE_EVENT_LENGTH_LIMIT, type SseEvent, SseParser } from './sse-parser.js';
 
 function parse(chunks: (string | Uint8Array)[]): SseEvent[] {
   const events: SseEvent[] = [];
@@ -110,5 +110,71 @@ describe('SseParser', () => {
   it('dispatches many events in one chunk in order', () => {
     const text = Array.from({ length: 1000 }, (_, i) => `data: ${i}\r\n\r\n`).join('');
     expect(parse([text]).map((event) => event.data)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
+  });
+});
+
+describe('SseParser limits', () => {
+  const limited = (chunks: string[], maxEventLength: number) => {
+    const events: SseEvent[] = [];
+    const oversized: number[] = [];
+    const parser = new SseParser((event) => events.push(event), {
+      maxEventLength,
+      onOversizedEvent: () => oversized.push(events.length),
+    });
+    let peak = 0;
+    for (const chunk of chunks) {
+      parser.push(chunk);
+      peak = Math.max(peak, parser.buffered);
+    }
+    parser.end();
+    return { events, oversized, peak };
+  };
+
+  it('drops an event whose line grows past the limit, holds no more than the limit, and parses the next one', () => {
+    const huge = `data: ${'x'.repeat(10_000)}`;
+    const chunks = Array.from({ length: Math.ceil(huge.length / 64) }, (_, i) => huge.slice(i * 64, i * 64 + 64));
+    chunks.push('\n\ndata: next\n\n');
+    const { events, oversized, peak } = limited(['data: before\n\n', ...chunks], 1000);
+    expect(events).toEqual([{ data: 'before' }, { data: 'next' }]);
+    expect(oversized).toEqual([1]);
+    expect(peak).toBeLessThanOrEqual(1000);
+  });
+
+  it('drops an event whose data lines add up past the limit (no blank line for a long time)', () => {
+    const lines = Array.from({ length: 100 }, () => `data: ${'y'.repeat(50)}\n`);
+    const { events, oversized, peak } = limited([...lines, '\n', 'event: e\ndata: after\n\n'], 1000);
+    expect(events).toEqual([{ event: 'e', data: 'after' }]);
+    expect(oversized).toEqual([0]);
+    expect(peak).toBeLessThanOrEqual(1000);
+  });
+
+  it('keeps an event exactly at the limit, with every line ending', () => {
+    // `a\nbb` is 4 characters of data; the line being read counts too.
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const text = `data: a${eol}data: bb${eol}${eol}`;
+      expect(limited([text], 'data: bb'.length + 2).events).toEqual([{ data: 'a\nbb' }]);
+    }
+  });
+
+  it('takes a line over the limit in one chunk as one oversized event, whatever the line endings after it', () => {
+    const { events, oversized } = limited([`data: ${'z'.repeat(5000)}\r\r\ndata: ok\r\n\r\n`], 100);
+    expect(events).toEqual([{ data: 'ok' }]);
+    expect(oversized).toEqual([0]);
+  });
+
+  it('defaults to 8 MiB per event', () => {
+    expect(SSE_EVENT_LENGTH_LIMIT).toBe(8 * 1024 * 1024);
+  });
+
+  it('holds at most the limit for a 100 MB line without a line ending', () => {
+    const parser = new SseParser(() => {});
+    const piece = new Uint8Array(64 * 1024).fill(0x78);
+    parser.push('data: ');
+    let peak = 0;
+    for (let sent = 0; sent < 100 * 1024 * 1024; sent += piece.length) {
+      parser.push(piece);
+      peak = Math.max(peak, parser.buffered);
+    }
+    expect(peak).toBeLessThanOrEqual(SSE_EVENT_LENGTH_LIMIT);
   });
 });

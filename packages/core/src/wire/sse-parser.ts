@@ -15,6 +15,25 @@ const LF = 10;
 const SPACE = 32;
 
 /**
+ * The most characters one event may take while it is read (its incomplete line plus its `data` so far) before
+ * {@link SseParser} drops it: 8 MiB, the proxy's default limit for the copy of a JSON response it measures. The
+ * largest legitimate events are whole responses in one event (OpenAI Responses `response.completed` echoes the
+ * request's instructions and tools along with the output; image results are base64), which a JSON reply carries
+ * the same way; chat chunks are a few hundred bytes. Reading an event costs about three times its size (the
+ * line's pieces, the joined line, the joined data) until it is dispatched, so a stream that never ends its event
+ * (one endless line, or data lines without a blank line) costs at most about 25 MB instead of growing.
+ */
+export const SSE_EVENT_LENGTH_LIMIT = 8 * 1024 * 1024;
+
+/** How an {@link SseParser} bounds what it holds. */
+export interface SseParserOptions {
+  /** The most characters one event may take while it is read; default {@link SSE_EVENT_LENGTH_LIMIT}. */
+  maxEventLength?: number | undefined;
+  /** Told once for each event dropped because it went over {@link SseParserOptions.maxEventLength}. */
+  onOversizedEvent?: (() => void) | undefined;
+}
+
+/**
  * An incremental Server-Sent Events parser following the WHATWG HTML "event stream interpretation".
  *
  * Feed it the body in chunks of any size, split anywhere (inside a line, inside a CRLF, inside a multi-byte
@@ -26,11 +45,25 @@ const SPACE = 32;
  * dropped; an event is dispatched at a blank line, and only if it had at least one `data` field; `retry` is
  * accepted and ignored (a proxy does not reconnect). Invalid UTF-8 becomes U+FFFD.
  *
+ * An event that grows past `maxEventLength` characters before its blank line (an endless line, or data lines
+ * that never end in a blank line) is dropped: what it held is let go, the rest of it is skipped up to its blank
+ * line without being kept, `onOversizedEvent` is told, and the next event is parsed as usual. So the parser never
+ * holds much more than `maxEventLength` characters, whatever the stream.
+ *
  * `onEvent` is called synchronously from `push` and must not throw: the parser does not resume a chunk
  * interrupted by an exception.
+ *
+ * @example
+ * ```ts
+ * import { SseParser } from '@llmeter/core/wire';
+ * const parser = new SseParser((event) => console.log(event.data), { maxEventLength: 1024 * 1024 });
+ * parser.push('data: {"a":1}\n\n'); // logs {"a":1}
+ * ```
  */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
+  readonly #maxEventLength: number;
+  readonly #onOversizedEvent: (() => void) | undefined;
   // `ignoreBOM` keeps a leading BOM in the text, so that byte and string input strip it in one place.
   #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   /** Nothing decoded yet: a leading BOM is still to be skipped. */
@@ -39,12 +72,25 @@ export class SseParser {
   #skipLf = false;
   /** Pieces of the current incomplete line, joined only once the line is complete. */
   #pending: string[] = [];
+  /** Characters in {@link #pending} (or, while skipping an oversized event, in its current line). */
+  #pendingLength = 0;
   #data: string[] = [];
+  /** Characters {@link #data} will take once joined (each line plus its joining LF). */
+  #dataLength = 0;
+  /** The current event went over the limit: its lines are skipped, unkept, up to its blank line. */
+  #skipping = false;
   #eventType = '';
   #lastEventId = '';
 
-  constructor(onEvent: (event: SseEvent) => void) {
+  constructor(onEvent: (event: SseEvent) => void, options: SseParserOptions = {}) {
     this.#onEvent = onEvent;
+    this.#maxEventLength = options.maxEventLength ?? SSE_EVENT_LENGTH_LIMIT;
+    this.#onOversizedEvent = options.onOversizedEvent;
+  }
+
+  /** Characters held for the event being read (never much more than the limit). */
+  get buffered(): number {
+    return this.#skipping ? 0 : this.#pendingLength + this.#dataLength;
   }
 
   /** Takes the next chunk of the stream: bytes (decoded as UTF-8, statefully) or already-decoded text. */
@@ -63,7 +109,10 @@ export class SseParser {
     this.#atStart = true;
     this.#skipLf = false;
     this.#pending.length = 0;
+    this.#pendingLength = 0;
     this.#data.length = 0;
+    this.#dataLength = 0;
+    this.#skipping = false;
     this.#eventType = '';
     this.#lastEventId = '';
   }
@@ -97,19 +146,49 @@ export class SseParser {
         if (next === length) this.#skipLf = true;
         else if (text.charCodeAt(next) === LF) next++;
       }
-      const tail = text.slice(pos, lineEnd);
-      let line = tail;
-      if (this.#pending.length > 0) {
-        this.#pending.push(tail);
-        line = this.#pending.join('');
-        this.#pending.length = 0;
-      }
-      this.#line(line);
+      this.#completeLine(text, pos, lineEnd);
       pos = next;
       if (nextLf !== -1 && nextLf < pos) nextLf = text.indexOf('\n', pos);
       if (nextCr !== -1 && nextCr < pos) nextCr = text.indexOf('\r', pos);
     }
-    if (pos < length) this.#pending.push(pos === 0 ? text : text.slice(pos));
+    if (pos === length) return;
+    const rest = length - pos;
+    if (!this.#skipping && this.#pendingLength + rest + this.#dataLength > this.#maxEventLength) this.#oversized();
+    this.#pendingLength += rest;
+    if (!this.#skipping) this.#pending.push(pos === 0 ? text : text.slice(pos));
+  }
+
+  /** A line ended: the pending pieces and `text[start, end)` make it. */
+  #completeLine(text: string, start: number, end: number): void {
+    const lineLength = this.#pendingLength + end - start;
+    this.#pendingLength = 0;
+    if (!this.#skipping && lineLength > 0 && lineLength + this.#dataLength > this.#maxEventLength) this.#oversized();
+    if (this.#skipping) {
+      // Only a blank line matters: it ends the oversized event, which is not dispatched.
+      if (lineLength === 0) {
+        this.#skipping = false;
+        this.#eventType = '';
+      }
+      return;
+    }
+    const tail = text.slice(start, end);
+    let line = tail;
+    if (this.#pending.length > 0) {
+      this.#pending.push(tail);
+      line = this.#pending.join('');
+      this.#pending.length = 0;
+    }
+    this.#line(line);
+  }
+
+  /** The current event went over the limit: let go of what it held, and skip the rest of it. */
+  #oversized(): void {
+    this.#skipping = true;
+    this.#pending.length = 0;
+    this.#data.length = 0;
+    this.#dataLength = 0;
+    this.#eventType = '';
+    this.#onOversizedEvent?.();
   }
 
   #line(line: string): void {
@@ -132,6 +211,7 @@ export class SseParser {
     switch (field) {
       case 'data':
         this.#data.push(value);
+        this.#dataLength += value.length + 1;
         break;
       case 'event':
         this.#eventType = value;
@@ -153,6 +233,7 @@ export class SseParser {
     if (this.#eventType !== '') event.event = this.#eventType;
     if (this.#lastEventId !== '') event.id = this.#lastEventId;
     data.length = 0;
+    this.#dataLength = 0;
     this.#eventType = '';
     this.#onEvent(event);
   }

@@ -1,7 +1,7 @@
 import type { Operation, Usage } from '../record.js';
 
 /** The wire formats llmeter understands. An OpenAI-compatible server speaks `openai`. */
-export type WireFormatName = 'openai' | 'anthropic';
+export type WireFormatName = 'openai' | 'anthropic' | 'gemini';
 
 /** What a complete (non-streamed) response body tells about the call. */
 export interface ResponseSummary {
@@ -14,8 +14,9 @@ export interface ResponseSummary {
 /**
  * What one stream event was, for the front end:
  * - `content`: carries output (text, a tool call's arguments, a refusal…); the first one marks time to first token.
- * - `usage_only`: OpenAI chat's extra `include_usage` chunk (empty `choices`, usage set). A front end that asked
- *   for usage on the caller's behalf hides exactly these events from the caller.
+ * - `usage_only`: OpenAI chat's extra `include_usage` chunk (empty `choices`, and usage set; or, once every choice
+ *   finished, a `usage` member of any value). A front end that asked for usage on the caller's behalf hides
+ *   exactly these events from the caller.
  * - `error`: the provider reported an error inside the stream (Anthropic `error`, Responses `error` /
  *   `response.failed`, an OpenAI chunk with an `error` object).
  * - `other`: anything else (role-only deltas, pings, lifecycle events).
@@ -94,8 +95,13 @@ export interface WireFormat {
   readonly name: WireFormatName;
   /** The operation a request path names (`/v1/chat/completions` → `chat`), else `other`. */
   operationForPath(path: string): Operation;
-  /** The model and stream flag a request body (already parsed) names. Never throws. */
-  readRequest(body: unknown): RequestFacts;
+  /**
+   * The model and stream flag of a request: its body (already parsed) and, when the front end has it, its path.
+   * OpenAI and Anthropic name both in the body and ignore the path; Gemini names both in the path
+   * (`models/{model}:streamGenerateContent`) and, without one (an SDK's params), reads the body's `model`.
+   * Never throws.
+   */
+  readRequest(body: unknown, path?: string): RequestFacts;
   /**
    * Set when some of this format's streams report usage only when asked; `undefined` when every stream reports
    * it (Anthropic Messages, OpenAI Responses).

@@ -1,4 +1,5 @@
 import { anthropicWireFormat, isAnthropicPath } from './anthropic.js';
+import { geminiWireFormat, isGeminiPath } from './gemini.js';
 import { openAiWireFormat } from './openai.js';
 import type { WireFormat, WireFormatName } from './wire-format.js';
 
@@ -6,13 +7,16 @@ import type { WireFormat, WireFormatName } from './wire-format.js';
 export const wireFormats: Readonly<Record<WireFormatName, WireFormat>> = {
   openai: openAiWireFormat,
   anthropic: anthropicWireFormat,
+  gemini: geminiWireFormat,
 };
 
 /**
- * The wire format a request path speaks: Anthropic's `/v1/messages` (and `count_tokens`), else OpenAI's
- * when the path names one of its operations (chat, responses, embeddings, completions), else `undefined`.
+ * The wire format a request path speaks: Anthropic's `/v1/messages` (and `count_tokens`), Gemini's
+ * `…/models/{model}:{method}` (Gemini API and Vertex AI), else OpenAI's when the path names one of its
+ * operations (chat, responses, embeddings, completions), else `undefined`.
  */
 export function wireFormatForPath(path: string): WireFormat | undefined {
   if (isAnthropicPath(path)) return anthropicWireFormat;
+  if (isGeminiPath(path)) return geminiWireFormat;
   return openAiWireFormat.operationForPath(path) === 'other' ? undefined : openAiWireFormat;
 }

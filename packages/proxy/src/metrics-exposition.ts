@@ -1,0 +1,101 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Registry } from 'prom-client';
+
+/** One render under way, and the scrapes waiting for it. */
+interface Flight {
+  readonly text: Promise<string | undefined>;
+  readonly controller: AbortController;
+  waiting: number;
+}
+
+/**
+ * Renders a registry's Prometheus text for `GET /metrics` so that scrapes cannot pile up behind one another:
+ *
+ * - Single flight: a scrape that arrives while a render is under way waits for that render and gets its text,
+ *   instead of starting another one.
+ * - A scrape whose client has already gone is not rendered; a render whose every waiting scrape has gone stops
+ *   at the next metric.
+ * - The render yields to the event loop between metrics, so calls through the proxy keep flowing while a large
+ *   exposition is built; the longest pause is the time of the largest metric, not of the whole text. Metrics
+ *   are therefore read one after another, not at one instant (as in most Prometheus clients): a call recorded
+ *   during a render can show in one metric and not yet in another.
+ *
+ * The text is what `registry.metrics()` gives. An OpenMetrics registry is rendered by `registry.metrics()` in
+ * one go (still in single flight).
+ *
+ * @example
+ * ```ts
+ * const exposition = new MetricsExposition(registry);
+ * const text = await exposition.render(request.signal); // undefined when the client went away
+ * ```
+ */
+export class MetricsExposition {
+  private flight: Flight | undefined;
+
+  constructor(private readonly registry: Registry) {}
+
+  /** Scrapes waiting for the render under way; 0 when none is under way. */
+  get waiting(): number {
+    return this.flight?.waiting ?? 0;
+  }
+
+  /**
+   * The exposition text, or undefined when `signal` aborted first (the client went away): then nothing is
+   * rendered for it.
+   */
+  async render(signal?: AbortSignal): Promise<string | undefined> {
+    // Two turns of the event loop first, so that one poll for I/O runs in between: a client that hung up while
+    // the loop was busy (a scraper that timed out during an earlier render) has its request read in one poll
+    // and the end of its connection in the next; it is then seen gone before anything is rendered for it.
+    await nextTurn();
+    await nextTurn();
+    if (signal?.aborted) return undefined;
+    const flight = this.flight ?? this.takeOff();
+    flight.waiting++;
+    let leave: (() => void) | undefined;
+    const left = new Promise<undefined>((resolve) => {
+      leave = () => {
+        flight.waiting--;
+        if (flight.waiting === 0) {
+          flight.controller.abort();
+          // Later scrapes start a render of their own rather than join one that is stopping.
+          if (this.flight === flight) this.flight = undefined;
+        }
+        resolve(undefined);
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+    });
+    try {
+      return await Promise.race([flight.text, left]);
+    } finally {
+      if (leave) signal?.removeEventListener('abort', leave);
+      if (!signal?.aborted) flight.waiting--;
+    }
+  }
+
+  private takeOff(): Flight {
+    const controller = new AbortController();
+    const flight: Flight = {
+      controller,
+      waiting: 0,
+      text: this.renderAll(controller.signal).finally(() => {
+        if (this.flight === flight) this.flight = undefined;
+      }),
+    };
+    this.flight = flight;
+    return flight;
+  }
+
+  private async renderAll(stop: AbortSignal): Promise<string | undefined> {
+    const registry = this.registry;
+    if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return registry.metrics();
+    const parts: string[] = [];
+    // The same text as `registry.metrics()`, one metric per turn of the event loop.
+    for (const metric of registry.getMetricsAsArray()) {
+      if (parts.length > 0) await nextTurn();
+      if (stop.aborted) return undefined;
+      parts.push(await registry.getSingleMetricAsString(metric.name));
+    }
+    return `${parts.join('\n\n')}\n`;
+  }
+}

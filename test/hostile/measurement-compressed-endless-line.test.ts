@@ -1,0 +1,3 @@
+import { compressedSseTest } from './measurement-compressed.js';
+
+compressedSseTest('one endless data line');
