@@ -7,8 +7,11 @@
 // counts the proxy alone; the upstream and the load generator run here. Both proxies keep upstream
 // connections alive. llmeter logs one line per call at info level (to /dev/null here).
 import { fork } from 'node:child_process';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { startFakeUpstream } from './lib/fake-upstream.mjs';
+import { call, closeLoad, load } from './lib/http-load.mjs';
+import { median } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -78,113 +81,6 @@ function startWorker(kind, upstream) {
   });
 }
 
-// ---- the upstream ------------------------------------------------------------------------------------------
-
-function chunk(content, usage) {
-  const body = {
-    id: 'chatcmpl-bench',
-    object: 'chat.completion.chunk',
-    created: 1700000000,
-    model: 'gpt-4o-2024-08-06',
-    system_fingerprint: 'fp_bench',
-    choices: usage ? [] : [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
-  };
-  if (usage !== undefined) body.usage = usage;
-  return `data: ${JSON.stringify(body)}\n\n`;
-}
-
-function startUpstream(chunks) {
-  const usage = { prompt_tokens: 12, completion_tokens: chunks, total_tokens: 12 + chunks };
-  const json = JSON.stringify({
-    id: 'chatcmpl-bench',
-    object: 'chat.completion',
-    created: 1700000000,
-    model: 'gpt-4o-2024-08-06',
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there!' }, finish_reason: 'stop' }],
-    usage: { ...usage, completion_tokens: 4, total_tokens: 16 },
-  });
-  const server = createServer((req, res) => {
-    const parts = [];
-    req.on('data', (part) => parts.push(part));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(parts).toString());
-      if (!body.stream) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-        res.end(json);
-        return;
-      }
-      const withUsage = body.stream_options?.include_usage === true;
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      let sent = 0;
-      // One chunk per event-loop turn, so that each is its own write, as a model's tokens are.
-      const next = () => {
-        if (res.destroyed) return;
-        if (sent < chunks) {
-          const text = chunk(` tok${sent}`, withUsage ? null : undefined);
-          sent++;
-          res.write(text);
-          setImmediate(next);
-          return;
-        }
-        if (withUsage) res.write(chunk('', usage));
-        res.end('data: [DONE]\n\n');
-      };
-      next();
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-// ---- load --------------------------------------------------------------------------------------------------
-
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function call(base, body) {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    let firstByte;
-    const req = request(
-      `${base}/v1/chat/completions`,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          authorization: 'Bearer sk-bench',
-        },
-      },
-      (res) => {
-        res.on('data', () => {
-          firstByte ??= performance.now() - started;
-        });
-        res.on('end', () => resolve(firstByte ?? performance.now() - started));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function load(base, body, count, concurrency) {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      next++;
-      await call(base, body);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
 async function cpuPerRequest(worker, body, count, concurrency, rounds) {
   await load(worker.url, body, Math.min(count, 200), concurrency); // warm-up (JIT, pooled connections, prices)
   const samples = [];
@@ -203,8 +99,8 @@ async function main() {
   const sseCount = Number(values.sse);
   const chunks = Number(values.chunks);
   const concurrency = Number(values.concurrency);
-  const upstream = await startUpstream(chunks);
-  const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+  const upstream = await startFakeUpstream({ chunks });
+  const upstreamUrl = upstream.url;
   const workers = {
     bare: await startWorker('bare', upstreamUrl),
     llmeter: await startWorker('llmeter', upstreamUrl),
@@ -244,7 +140,7 @@ async function main() {
 
   if (values.only) {
     for (const worker of Object.values(workers)) worker.stop();
-    agent.destroy();
+    closeLoad();
     upstream.close();
     return;
   }
@@ -268,7 +164,7 @@ async function main() {
   console.log(`\nRSS after the run: bare http-proxy ${await rss(workers.bare)}, llmeter ${await rss(workers.llmeter)}`);
 
   for (const worker of Object.values(workers)) worker.stop();
-  agent.destroy();
+  closeLoad();
   upstream.close();
 }
 

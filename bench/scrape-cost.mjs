@@ -14,6 +14,8 @@
 // HTTP, then the CPU time the process spends over `--idle` seconds with no traffic.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { fillLabelSets } from './lib/label-sets.mjs';
+import { median, timed } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -29,52 +31,10 @@ const CASES = [
   { name: '10k', title: '10,000 label sets, no budget', offered: 10_000, series: 1_000_000 },
   { name: '30k', title: '30,000 label sets, no budget', offered: 30_000, series: 1_000_000 },
 ];
-const OPERATIONS = ['chat', 'responses', 'embeddings'];
 const usage = { input: 1200, output: 300, cachedInput: 400, cacheWrite: 0, reasoning: 0 };
-
-/** Records two calls in each of the first `count` label sets. */
-function fill(meter, count) {
-  let made = 0;
-  for (const operation of OPERATIONS) {
-    for (let m = 0; m < 200; m++) {
-      for (let t = 0; t < 50; t++) {
-        if (made++ >= count) return;
-        const call = { provider: 'openai', operation, model: `model-${m}`, labels: { team: `team-${t}` } };
-        meter.record({
-          ...call,
-          stream: true,
-          startedAt: 0,
-          firstTokenAt: 250,
-          endedAt: 1800,
-          usage,
-          usageSource: 'reported',
-        });
-        meter.record({
-          ...call,
-          stream: false,
-          startedAt: 0,
-          endedAt: 90,
-          errorType: 'rate_limit',
-          usageSource: 'none',
-        });
-      }
-    }
-  }
-}
+const fill = fillLabelSets;
 
 const limitsOf = (one) => (one.series === undefined ? {} : { series: one.series });
-
-const median = (list) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-
-async function timed(action) {
-  const started = performance.now();
-  const result = await action();
-  return { ms: performance.now() - started, result };
-}
 
 // ---- in this process ---------------------------------------------------------------------------------------
 

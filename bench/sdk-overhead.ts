@@ -9,41 +9,14 @@
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
+import { fakeOpenAIFetch } from './lib/fake-openai-fetch.mjs';
+import { median } from './lib/stats.mjs';
 
 const ROUNDS = 15;
 const CALLS_PER_ROUND = 1500;
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
-const completionBody = JSON.stringify({
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'gpt-4o-2024-08-06',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop', logprobs: null }],
-  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15, prompt_tokens_details: { cached_tokens: 0 } },
-});
-
-function streamBody(includeUsage: boolean): string {
-  const chunk = (choices: unknown[], usage?: unknown) =>
-    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices, ...(includeUsage ? { usage: usage ?? null } : {}) })}\n\n`;
-  const delta = (content: string) => chunk([{ index: 0, delta: { content }, finish_reason: null }]);
-  let body = chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
-  for (const word of ['Hello', ' there', ',', ' how', ' are', ' you', '?']) body += delta(word);
-  body += chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]);
-  if (includeUsage) body += chunk([], { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 });
-  return `${body}data: [DONE]\n\n`;
-}
-const streamBodies = { true: streamBody(true), false: streamBody(false) };
-
-// The same transport for both clients: it answers as OpenAI would, usage chunk only when asked for.
-const fakeFetch = async (_url: unknown, init?: { body?: unknown }): Promise<Response> => {
-  const body = JSON.parse(String(init?.body)) as { stream?: boolean; stream_options?: { include_usage?: boolean } };
-  if (!body.stream) return new Response(completionBody, { headers: { 'content-type': 'application/json' } });
-  const includeUsage = body.stream_options?.include_usage === true;
-  return new Response(streamBodies[String(includeUsage) as 'true' | 'false'], {
-    headers: { 'content-type': 'text/event-stream' },
-  });
-};
+const fakeFetch = fakeOpenAIFetch(['Hello', ' there', ',', ' how', ' are', ' you', '?']);
 
 const newClient = () =>
   new OpenAI({ apiKey: 'sk-bench', baseURL: 'https://api.openai.com/v1', maxRetries: 0, fetch: fakeFetch });
@@ -78,12 +51,6 @@ async function microsPerCall(client: OpenAI, workload: Workload): Promise<number
   for (let i = 0; i < CALLS_PER_ROUND; i++) await workload(client);
   return ((performance.now() - start) * 1000) / CALLS_PER_ROUND;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 async function main(): Promise<void> {
   const plain = newClient();

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ContractScope, type LabelSet, templateLabels } from './contract-references.js';
+import { ContractScope, type LabelSet, STANDARD_METRICS, templateLabels } from './contract-references.js';
 import { type Expr, PromqlSyntaxError, parsePromql } from './promql.js';
 import { yamlScalars } from './yaml-scalars.js';
 
@@ -120,7 +120,10 @@ function checkPromtoolTests(scope: ContractScope, file: string, text: string, co
   }
 }
 
-/** An input series is what llmeter exposes: one of its series, with every label the contract gives it. */
+/**
+ * An input series is what llmeter exposes: one of its series, with every label the contract gives it, or one of
+ * the standard process metrics (the proxy's own health), with labels it has.
+ */
 function checkInputSeries(scope: ContractScope, value: string, where: string): void {
   const series = parse(scope, value, where);
   if (series?.kind !== 'selector' || series.name === undefined) {
@@ -129,13 +132,13 @@ function checkInputSeries(scope: ContractScope, value: string, where: string): v
   }
   const contract = scope.contractLabelsOf(series.name);
   const labels = scope.labelsOf(series.name);
-  if (!contract || !labels) {
+  if (!labels || (!contract && STANDARD_METRICS[series.name] === undefined)) {
     scope.report(where, `input series "${series.name}" is not a series llmeter exposes`);
     return;
   }
   scope.checkMatchers(series.name, series.matchers, labels, where);
   const given = new Set(series.matchers.map((matcher) => matcher.label));
-  for (const label of contract) {
+  for (const label of contract ?? []) {
     if (!given.has(label)) scope.report(where, `input series ${series.name} lacks the contract's label "${label}"`);
   }
 }

@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoResult, runDemo } from '../../apps/cli/src/demo/run-demo.js';
 import { DEMO_MODELS } from '../../apps/cli/src/demo/traffic-driver.js';
+import { rawRequest } from '../support/raw-request.js';
 import {
   dashboardExprs,
   freeLoopbackPort,
@@ -25,7 +26,7 @@ import {
 const UNPRICED_MODEL = 'llmeter-test-unpriced-model';
 // Calls this test sends itself carry this `via`, beside the demo's `sdk` and `proxy`.
 const SCRIPTED_VIA = 'scripted';
-const RULE_COUNT = 13;
+const RULE_COUNT = 25;
 // Alerts the traffic here makes true at once (each still waits out its `for` before firing).
 const ALERTS_WITH_DATA = ['LLMUnpricedModel'];
 
@@ -89,6 +90,9 @@ async function scriptedCalls(proxyUrl: string): Promise<void> {
     (error: unknown) => error instanceof OpenAI.APIError && error.status === 429,
   );
   if (!rateLimited) throw new Error('the scripted 429 did not fail as one');
+  // A request the proxy refuses itself (dot segments), for llm_proxy_refused_total.
+  const refused = await rawRequest(proxyUrl, 'GET /v1/%2e%2e/admin HTTP/1.1\r\nHost: 127.0.0.1');
+  if (refused.status !== 400) throw new Error(`the dot-segment request got ${refused.status}, not 400`);
 }
 
 describe('dashboard and rule queries on a real Prometheus scraping the demo proxy', () => {

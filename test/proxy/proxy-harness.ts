@@ -22,7 +22,7 @@ export interface ProxyHarness {
 }
 
 /**
- * Starts a simulator and a proxy routing `openai` (default) and `anthropic` to it, then `extraUpstreams`.
+ * Starts a simulator and a proxy routing `openai` (default), `anthropic` and `gemini` to it, then `extraUpstreams`.
  */
 export async function startHarness(
   options: StartProxyOptions = {},
@@ -35,7 +35,7 @@ export async function startHarness(
     logLevel: 'silent',
     registry,
     ...options,
-    upstreams: { openai: simulator.url, anthropic: simulator.url, ...extraUpstreams },
+    upstreams: { openai: simulator.url, anthropic: simulator.url, gemini: simulator.url, ...extraUpstreams },
   });
   const metrics = async (): Promise<string> => {
     const token = proxy.config.metricsToken;

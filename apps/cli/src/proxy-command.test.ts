@@ -116,6 +116,19 @@ describe('llmeter proxy settings', () => {
     expect(errorMessage(() => settings(args, env))).toContain(message);
   });
 
+  it('--workers takes a count or auto, from the flag or LLMETER_WORKERS; anything else is named', () => {
+    expect(settings([]).workers).toBe(1);
+    expect(settings(['--workers', '3']).workers).toBe(3);
+    expect(settings(['--workers', 'auto']).workers).toBe('auto');
+    expect(settings([], { LLMETER_WORKERS: '2' }).workers).toBe(2);
+    expect(errorMessage(() => settings(['--workers', 'many']))).toBe(
+      '--workers must be a positive integer or "auto", got "many"',
+    );
+    expect(errorMessage(() => settings(['--workers', '0']))).toBe(
+      '--workers must be a positive integer or "auto", got 0',
+    );
+  });
+
   it("errors in the config file name the file's key", async () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, 'prots: 8080\nlimits:\n  requestBodyBytes: x\n');

@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import {
   ConfigError,
   type ConfigLayer,
@@ -84,6 +86,15 @@ const PROXY_OPTIONS = {
     env: 'LLMETER_METRICS_TOKEN_FILE',
     emptyEnvIsValue: true,
   },
+  'key-id-salt': {
+    type: 'string',
+    value: 'SECRET',
+    help:
+      'Label each call with key_id, a salted HMAC of its API key (spend per key, never the key).\n' +
+      'At least 16 characters, kept secret; prefer the variable or the config file to the flag (ps shows it)',
+    env: 'LLMETER_KEY_ID_SALT',
+    emptyEnvIsValue: true,
+  },
   'stream-usage': {
     type: 'string',
     value: 'MODE',
@@ -92,6 +103,15 @@ const PROXY_OPTIONS = {
       'inject: ask OpenAI chat streams for usage and hide the extra chunk from the client,\n' +
       'for exact token counts; passthrough: forward streams untouched and count tokens locally',
     defaultText: DEFAULT_STREAM_USAGE,
+  },
+  workers: {
+    type: 'string',
+    value: 'N|auto',
+    help:
+      'Worker processes sharing the port, or "auto" for one per core. /metrics and /dashboard\n' +
+      'on any worker serve the exact sum over every worker; a worker that dies is replaced',
+    env: 'LLMETER_WORKERS',
+    defaultText: '1',
   },
   'log-level': {
     type: 'string',
@@ -136,8 +156,12 @@ ${commented([
   ['  metricsTokenFile: /run/secrets/token', 'or the token in a file (not both)'],
   [`  streamUsage: ${DEFAULT_STREAM_USAGE}`],
   [`  logLevel: ${DEFAULT_LOG_LEVEL}`],
+  ['  workers: 1', 'or auto: one per core'],
   ['  prices:', 'USD per million tokens; override or add models'],
   ['    my-model: { input: 1.0, output: 2.0, cachedInput: 0.5, cacheWrite: 1.25 }'],
+  ['  budgets:', 'USD per UTC day, week or month, on any labels calls carry'],
+  ['    - { labels: { team: ads }, usd: 500, period: month }'],
+  ['  keyIdSalt: a-long-random-secret', 'opt-in key_id label: salted HMAC of the API key'],
   ['  limits:'],
   [`    requestBodyBytes: ${DEFAULT_LIMITS.requestBodyBytes}`, 'larger JSON request bodies get 413'],
   [`    responseBodyBytes: ${DEFAULT_LIMITS.responseBodyBytes}`, 'larger JSON responses pass unmeasured'],
@@ -161,12 +185,32 @@ export const proxyCommand = defineCommand({
   epilog: CONFIG_FILE_HELP,
   async run(context) {
     const settings = proxySettings(context);
+    const workers = workerCount(settings.workers);
     // Loaded only now, so that `--help` and usage and configuration errors answer without prices and prom-client.
-    const { startProxy } = await import('@llmeter/proxy');
-    const proxy = await startProxy({ ...settings, processMetrics: true });
+    const { startProxy, startProxyCluster, drainRequested } = await import('@llmeter/proxy');
+    if (cluster.isWorker) {
+      // A worker of `--workers N`: the primary asks it to drain (SIGTERM reaches only the primary in a container).
+      const proxy = await startProxy({ ...settings, processMetrics: true, clusterWorker: true });
+      const reason = await Promise.race([context.stop.requested, drainRequested()]);
+      proxy.logger.info({ reason }, 'shutting down');
+      await proxy.close();
+      cluster.worker?.disconnect();
+      return 0;
+    }
+    if (workers === 1) {
+      const proxy = await startProxy({ ...settings, processMetrics: true });
+      const signal = await context.stop.requested;
+      proxy.logger.info({ signal }, 'shutting down');
+      await proxy.close();
+      return 0;
+    }
+    const { pino } = await import('pino');
+    const logger = pino({ name: 'llmeter', level: settings.logLevel });
+    const running = await startProxyCluster({ workers, shutdownMs: settings.timeouts.shutdownMs, logger });
     const signal = await context.stop.requested;
-    proxy.logger.info({ signal }, 'shutting down');
-    await proxy.close();
+    logger.info({ signal }, 'shutting down');
+    await running.close();
+    logger.info('llmeter proxy stopped');
     return 0;
   },
 });
@@ -190,8 +234,11 @@ export function proxySettings({
     allowedHosts: values['allowed-host'],
     metricsToken: values['metrics-token'],
     metricsTokenFile: values['metrics-token-file'],
+    keyIdSalt: values['key-id-salt'],
     streamUsage: values['stream-usage'],
     logLevel: values['log-level'],
+    // A value that is neither is checked (and named) by the merge, like any setting's.
+    workers: parseWorkers(values.workers) as ProxyConfigInput['workers'],
   };
   layers.push({
     source: 'command line',
@@ -204,11 +251,24 @@ export function proxySettings({
       allowedHosts: givenAs['allowed-host'],
       metricsToken: givenAs['metrics-token'],
       metricsTokenFile: givenAs['metrics-token-file'],
+      keyIdSalt: givenAs['key-id-salt'],
       streamUsage: givenAs['stream-usage'],
       logLevel: givenAs['log-level'],
+      workers: givenAs.workers,
     },
   });
   return mergeConfig(layers);
+}
+
+/** `--workers`: a count, or `auto`; anything else is passed on for the settings' check to name. */
+function parseWorkers(value: string | undefined): number | string | undefined {
+  if (value === undefined || value === 'auto') return value;
+  return /^[0-9]+$/.test(value) ? Number(value) : value;
+}
+
+/** How many workers to run: `auto` is one per core (as many as this process may use). */
+export function workerCount(workers: number | 'auto'): number {
+  return workers === 'auto' ? availableParallelism() : workers;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { errorTypeFromError, errorTypeFromStatus } from './error-type.js';
 import { estimateUsage } from './estimation/index.js';
+import { field, isRecord } from './json-shape.js';
 import type { CallOutcome } from './meter.js';
 import type { ErrorType, Operation } from './record.js';
+import type { ResponseLedger } from './response-ledger.js';
 import type { ResponseSummary, StreamSummary, WireFormat } from './wire/wire-format.js';
 
 /**
@@ -45,6 +47,16 @@ export interface CallEnd {
   endedAt?: number | undefined;
   /** Told about a local token count that failed (the call is then recorded without usage). */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * The ledger of OpenAI responses already counted ({@link responseLedgerFor} the meter's registry). With it, a
+   * response seen several times (created, polled, resumed, cancelled) has its usage counted once; without it,
+   * every view counts what it shows.
+   */
+  ledger?: ResponseLedger | undefined;
+  /** The response id the request named (`GET /v1/responses/{id}`, `responses.retrieve(id)`, a cancel). */
+  responseId?: string | undefined;
+  /** The call's `model` label, remembered with a response seen unfinished so that its later views share it. */
+  model?: string | undefined;
 }
 
 /**
@@ -69,8 +81,13 @@ export interface CallEnd {
  *    `network` when the front end saw the connection fail without an error to tell more.
  * 8. Otherwise: no error.
  *
+ * OpenAI Responses seen more than once (background responses polled or resumed): with {@link CallEnd.ledger},
+ * a view of a response already counted, or of an unfinished one that runs on by itself, is `deferred` (no
+ * tokens, no estimate, not usage missing); the first view that shows it final counts its usage.
+ *
  * Usage: the provider's own report when it sent one (`reported`), even for a stream that failed after it; else,
- * for a stream, a local count of the prompt and of the output seen so far (`estimated`), however it ended;
+ * for a stream, a local count of the prompt and of the output seen so far (`estimated`), however it ended, unless
+ * it was refused for billing before showing anything (`insufficient_quota`: nothing billed, nothing estimated);
  * else none. A failure status carries no usage.
  *
  * What a front end cannot see, it cannot tell: the `openai` SDK swallows `[DONE]`, so through the SDK a stream
@@ -93,10 +110,14 @@ export function callOutcome(end: CallEnd): CallOutcome {
   const summary: ResponseSummary | undefined = end.stream?.summary ?? end.response;
   if (summary === undefined) return outcome;
   outcome.responseModel = summary.responseModel;
+  if (countedElsewhere(end, summary)) {
+    outcome.usageSource = 'deferred';
+    return outcome;
+  }
   if (summary.usage) {
     outcome.usage = summary.usage;
     outcome.usageSource = 'reported';
-  } else if (end.stream !== undefined) {
+  } else if (end.stream !== undefined && !refusedForBilling(end)) {
     try {
       outcome.usage = estimatedUsage(end.stream);
       outcome.usageSource = 'estimated';
@@ -105,6 +126,24 @@ export function callOutcome(end: CallEnd): CallOutcome {
     }
   }
   return outcome;
+}
+
+/**
+ * Whether this view of an OpenAI response leaves its usage to another call ({@link ResponseLedger}'s policy):
+ * a response seen unfinished that runs on by itself (created with `background: true`, or any response the call
+ * retrieved by id) is counted when a later view first shows it final, not estimated now, even when its stream
+ * stopped being read; a response already counted is not counted again.
+ */
+function countedElsewhere(end: CallEnd, summary: ResponseSummary): boolean {
+  const ledger = end.ledger;
+  const state = summary.responseState;
+  const id = state?.id ?? end.responseId;
+  if (ledger === undefined || id === undefined) return false;
+  const model = end.model ?? '';
+  if (state?.final === true || summary.usage !== undefined) return !ledger.settle(id, model);
+  if (state?.background !== true && end.responseId === undefined) return false;
+  ledger.expect(id, model);
+  return true;
 }
 
 function errorTypeOf(end: CallEnd): ErrorType | undefined {
@@ -118,6 +157,17 @@ function errorTypeOf(end: CallEnd): ErrorType | undefined {
   if (stream !== undefined) return 'stream_error';
   if (end.transport === 'failed') return thrown ?? 'network';
   return undefined;
+}
+
+/**
+ * Whether a stream that showed nothing was refused for billing (OpenAI's `insufficient_quota`): the provider billed
+ * nothing, so nothing is estimated. The `openai` SDK throws at the stream's `error` event, before the
+ * `response.failed` (with `"usage": null`) that the proxy sees and reads as a report of zero usage.
+ */
+function refusedForBilling(end: CallEnd): boolean {
+  const { error, stream } = end;
+  if (stream === undefined || stream.summary.outputLength() > 0 || !isRecord(error)) return false;
+  return error.code === 'insufficient_quota' || field(error.error, 'code') === 'insufficient_quota';
 }
 
 /** A local count: the request's prompt, and the output the stream carried so far. */

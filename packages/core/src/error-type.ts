@@ -73,6 +73,9 @@ export function errorTypeFromError(error: unknown): ErrorType {
       if (name.endsWith('TimeoutError')) return 'timeout';
     }
     if (typeof status === 'number') return errorTypeFromStatus(status) ?? 'other';
+    // The AWS SDK's service errors (`ThrottlingException`, …) carry their status in `$metadata`.
+    const awsStatus = (current as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+    if (typeof awsStatus === 'number') return errorTypeFromStatus(awsStatus) ?? 'other';
     if (typeof code === 'string') {
       if (TIMEOUT_CODES.has(code)) return 'timeout';
       if (NETWORK_CODES.has(code)) return 'network';

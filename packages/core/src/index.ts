@@ -1,3 +1,4 @@
+export { type Budget, BudgetConfigError, periodStart } from './budgets.js';
 export { type CallEnd, callOutcome, type FollowedStream, type TransportEnding } from './call-outcome.js';
 export { CardinalityGuard, type CardinalityLimits, DEFAULT_CARDINALITY_LIMITS } from './cardinality-guard.js';
 export { errorReporter, warnOnce } from './error-report.js';
@@ -20,7 +21,9 @@ export {
   metricsVersion,
 } from './meter.js';
 export {
+  BUDGET_PERIODS,
   type Buckets,
+  type BudgetPeriod,
   COMMON_LABEL_NAMES,
   CONTRACT_LABEL_NAMES,
   type CommonLabelName,
@@ -30,6 +33,7 @@ export {
   type ErrorType,
   type ExtraLabelName,
   type ExtraLabels,
+  hasUserLabels,
   LABEL_VALUES,
   METRIC_KEYS,
   METRICS,
@@ -42,7 +46,11 @@ export {
   OPERATIONS,
   type Operation,
   OVERFLOW_LABEL_VALUE,
+  RATE_LIMIT_RESOURCES,
+  type RateLimitResource,
+  REFUSAL_REASONS,
   RESERVED_LABEL_NAMES,
+  type RefusalReason,
   STATUSES,
   type Status,
   TOKEN_TYPES,
@@ -56,6 +64,13 @@ export {
   type PriceBookOptions,
   type PriceOverrides,
 } from './pricing/index.js';
+export {
+  goDurationSeconds,
+  type HeaderLookup,
+  type RateLimitReading,
+  type RateLimits,
+  readRateLimits,
+} from './rate-limits.js';
 export {
   BucketSum,
   type HistogramBucket,
@@ -79,3 +94,10 @@ export {
 } from './read-back/index.js';
 export type { CallRecord, Labels, Usage, UsageSource } from './record.js';
 export { emptyUsage } from './record.js';
+export {
+  RESPONSE_LEDGER_MAX_IDS,
+  RESPONSE_LEDGER_TTL_MS,
+  ResponseLedger,
+  type ResponseLedgerOptions,
+  responseLedgerFor,
+} from './response-ledger.js';

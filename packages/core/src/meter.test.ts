@@ -44,14 +44,27 @@ describe('the metric contract', () => {
       llm_unpriced_requests_total: 'counter',
       llm_usage_estimated_total: 'counter',
       llm_usage_missing_total: 'counter',
+      llm_server_tool_calls_total: 'counter',
       llm_series_overflow_total: 'counter',
       llm_requests_in_flight: 'gauge',
+      llm_budget_usd: 'gauge',
+      llm_budget_spent_usd: 'gauge',
+      llm_ratelimit_limit: 'gauge',
+      llm_ratelimit_remaining: 'gauge',
+      llm_ratelimit_reset_seconds: 'gauge',
+      llm_proxy_refused_total: 'counter',
+      llm_proxy_upstream_connection_errors_total: 'counter',
+      llm_proxy_overhead_seconds: 'histogram',
     });
 
     const meter = createMeter({ registry });
     meter.record(record({ stream: true, firstTokenAt: 1100, labels: { team: 'ads' } }));
     meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
     meter.start({ provider: 'openai', model: 'gpt-4o', operation: 'chat', stream: false });
+    meter.observeRateLimits('openai', 'gpt-4o', (name) => (name === 'x-ratelimit-limit-tokens' ? '1000' : undefined));
+    meter.refused('request_too_large');
+    meter.upstreamConnectionError('openai');
+    meter.observeProxyOverhead('openai', 0.0003);
     const text = await registry.metrics();
     const labelSets = (name: string) => [
       ...new Set(findSamples(text, name).map((sample) => Object.keys(sample.labels).sort().join(','))),
@@ -63,6 +76,25 @@ describe('the metric contract', () => {
     expect(labelSets('llm_tokens_total')).toEqual(['model,operation,provider,team,type']);
     expect(labelSets('llm_cost_usd_total')).toEqual(['model,operation,provider,team']);
     expect(labelSets('llm_requests_in_flight')).toEqual(['model,operation,provider,team']);
+    // Rate limits and the proxy's own work are not about one call: no operation, no user labels.
+    expect(labelSets('llm_ratelimit_limit')).toEqual(['model,provider,resource']);
+    expect(labelSets('llm_proxy_refused_total')).toEqual(['reason']);
+    expect(labelSets('llm_proxy_upstream_connection_errors_total')).toEqual(['provider']);
+    expect(labelSets('llm_proxy_overhead_seconds_count')).toEqual(['provider']);
+    expect(findSamples(text, 'llm_proxy_overhead_seconds_bucket').map((s) => [s.labels.le, s.value])).toEqual([
+      ['0.00005', 0],
+      ['0.0001', 0],
+      ['0.00025', 0],
+      ['0.0005', 1],
+      ['0.001', 1],
+      ['0.0025', 1],
+      ['0.005', 1],
+      ['0.01', 1],
+      ['0.025', 1],
+      ['0.05', 1],
+      ['0.1', 1],
+      ['+Inf', 1],
+    ]);
 
     expect(
       findSamples(text, 'llm_request_duration_seconds_bucket', { status: 'ok', team: 'ads' }).map((s) => s.labels.le),
@@ -565,7 +597,14 @@ describe('registry.resetMetrics()', () => {
         stream: true,
         firstTokenAt: 1100,
         labels: { team: 'ads' },
-        usage: usage({ input: 1000, output: 200, cachedInput: 400, cacheWrite: 10, reasoning: 50 }),
+        usage: usage({
+          input: 1000,
+          output: 200,
+          cachedInput: 400,
+          cacheWrite: 10,
+          reasoning: 50,
+          serverToolCalls: { web_search: 1 },
+        }),
       }),
     );
     meter.record(record({ errorType: 'rate_limit', usage: undefined, usageSource: 'none' }));
@@ -574,6 +613,8 @@ describe('registry.resetMetrics()', () => {
     // Four label sets so far; the budget is 5, so the second of these is folded.
     meter.record(record({ labels: { team: 'ads' }, model: 'gpt-4o-mini' }));
     meter.record(record({ labels: { team: 'ads' }, model: 'gpt-4.1' }));
+    meter.refused('invalid_request_target');
+    meter.upstreamConnectionError('openai');
     const before = await registry.metrics();
     for (const key of METRIC_KEYS.filter((key) => METRICS[key].type === 'counter')) {
       expect(sampleSum(before, metricName(key)), key).toBeGreaterThan(0);
@@ -662,5 +703,36 @@ describe('measurement failures', () => {
       },
     });
     expect(() => throwingHook.record(record())).not.toThrow();
+  });
+});
+
+describe('charges beyond tokens', () => {
+  it('counts server tool calls by tool, and an advisor sub-call’s tokens and cost with the call', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    const advisor = usage({ input: 2000, output: 20 });
+    meter.record(
+      record({
+        provider: 'anthropic',
+        model: 'claude-sonnet-4-5',
+        usage: usage({
+          input: 1000,
+          output: 100,
+          serverToolCalls: { web_search: 2, web_fetch: 1 },
+          subCalls: [{ model: 'claude-opus-4-1', usage: advisor }],
+        }),
+      }),
+    );
+    const text = await registry.metrics();
+    const byTool = Object.fromEntries(
+      findSamples(text, 'llm_server_tool_calls_total').map((sample) => [sample.labels.tool, sample.value]),
+    );
+    expect(byTool).toEqual({ web_search: 2, web_fetch: 1 });
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'input' })).toBe(3000);
+    expect(sampleSum(text, 'llm_tokens_total', { type: 'output' })).toBe(120);
+    // Sonnet 4.5 ($3 / $15) for the call and its 2 web searches ($10 per thousand), Opus 4.1 ($15 / $75) for the
+    // advisor's tokens.
+    const expected = (1000 * 3 + 100 * 15) / 1e6 + (2 * 10) / 1e3 + (2000 * 15 + 20 * 75) / 1e6;
+    expect(sampleSum(text, 'llm_cost_usd_total')).toBeCloseTo(expected, 12);
   });
 });

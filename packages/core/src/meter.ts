@@ -1,4 +1,5 @@
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
+import { type Budget, BudgetConfigError, BudgetTracker, type TrackedBudget } from './budgets.js';
 import {
   CardinalityGuard,
   type CardinalityLimits,
@@ -14,6 +15,7 @@ import {
   ERROR_TYPES,
   type ErrorType,
   type ExtraLabels,
+  hasUserLabels,
   METRICS,
   type MetricKeyOfType,
   metricLabelNames,
@@ -21,10 +23,14 @@ import {
   type Operation,
   OVERFLOW_LABEL_VALUE,
   RESERVED_LABEL_NAMES,
+  type RefusalReason,
+  SERVER_TOOLS,
+  type ServerTool,
   TOKEN_TYPES,
   UNKNOWN_LABEL_VALUE,
 } from './metric-contract.js';
 import { PriceBook, type PriceOverrides } from './pricing/index.js';
+import { type HeaderLookup, readRateLimits } from './rate-limits.js';
 import type { CallRecord, Labels, Usage, UsageSource } from './record.js';
 import { Series, type SeriesLabels } from './series.js';
 
@@ -62,6 +68,12 @@ export interface MeterOptions {
   limits?: CardinalityLimits;
   /** Prices: a {@link PriceBook}, or overrides added to the bundled prices. */
   prices?: PriceBook | PriceOverrides;
+  /**
+   * Spending budgets, exported as `*_budget_usd` and `*_budget_spent_usd` (spend in the current UTC day, ISO week
+   * or month) with the budget's labels and `period`. A budget's labels must be ones calls carry: `provider`,
+   * `model`, `operation` or a name of `labelNames`. Only the first meter on a registry and prefix sets them.
+   */
+  budgets?: readonly Budget[];
   /** Called with any error raised while recording. Recording never throws into the caller's code. */
   onError?: (error: unknown) => void;
 }
@@ -90,14 +102,39 @@ export interface CallOutcome {
   endedAt?: number;
 }
 
-type HistogramKey = MetricKeyOfType<'histogram'>;
-type CounterKey = MetricKeyOfType<'counter'>;
+/** The metrics not written from the per-call series: rate limits and the proxy's own work. */
+type OwnKey =
+  | 'budget'
+  | 'budgetSpent'
+  | 'rateLimitLimit'
+  | 'rateLimitRemaining'
+  | 'rateLimitReset'
+  | 'proxyRefused'
+  | 'upstreamConnectionErrors'
+  | 'proxyOverhead';
+type HistogramKey = Exclude<MetricKeyOfType<'histogram'>, OwnKey>;
+type CounterKey = Exclude<MetricKeyOfType<'counter'>, OwnKey>;
+
+/** The metrics of {@link OwnKey}, each written directly. */
+interface OwnMetrics {
+  budget: Gauge;
+  budgetSpent: Gauge;
+  rateLimitLimit: Gauge;
+  rateLimitRemaining: Gauge;
+  rateLimitReset: Gauge;
+  proxyRefused: Counter;
+  upstreamConnectionErrors: Counter;
+  proxyOverhead: Histogram;
+}
 
 interface MeterMetrics {
   labelNames: readonly string[];
   /** The bucket bounds the histograms were built with. */
   buckets: Buckets;
   histograms: Record<HistogramKey, Histogram>;
+  own: OwnMetrics;
+  /** The budgets, and what each spent in its period; undefined when there are none. */
+  budgets: BudgetTracker | undefined;
   guard: CardinalityGuard;
   /** Every label set seen, by a key of its values; bounded by the guard and the series budget. */
   series: Map<string, Series>;
@@ -245,7 +282,10 @@ export class Meter {
       if (!usage) {
         // A call that succeeded but says nothing of its tokens: its cost would read 0. Count it, never guess the
         // output it did not show. (Other operations — model lists, files — have no usage to report.)
-        if (!record.errorType && record.operation !== 'other') series.usageMissing++;
+        // A `deferred` call's usage is another call's to record (a background response's poll, say).
+        if (!record.errorType && record.operation !== 'other' && record.usageSource !== 'deferred') {
+          series.usageMissing++;
+        }
         return;
       }
       series.withUsage++;
@@ -254,6 +294,20 @@ export class Meter {
       for (let i = 0; i < TOKEN_TYPES.length; i++) {
         const field = TOKEN_TYPES[i]?.[1];
         if (field !== undefined) tokens[i] = (tokens[i] ?? 0) + usage[field];
+      }
+      const toolCalls = usage.serverToolCalls;
+      if (toolCalls !== undefined) {
+        for (let i = 0; i < SERVER_TOOLS.length; i++) {
+          const count = toolCalls[SERVER_TOOLS[i] as ServerTool];
+          if (count !== undefined && count > 0) series.serverToolCalls[i] = (series.serverToolCalls[i] ?? 0) + count;
+        }
+      }
+      // Sub-inferences (Anthropic's advisor) are tokens the call was billed for, at another model's price.
+      for (const sub of usage.subCalls ?? []) {
+        for (let i = 0; i < TOKEN_TYPES.length; i++) {
+          const field = TOKEN_TYPES[i]?.[1];
+          if (field !== undefined) tokens[i] = (tokens[i] ?? 0) + sub.usage[field];
+        }
       }
       if (ttftSeconds !== undefined && usage.output > 1) {
         timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
@@ -265,6 +319,10 @@ export class Meter {
       } else {
         series.priced++;
         series.cost += cost;
+        this.metrics.budgets?.spend(
+          { provider: record.provider, model: record.model, operation: record.operation, ...record.labels },
+          cost,
+        );
       }
     } catch (error) {
       this.reportError(error);
@@ -309,6 +367,57 @@ export class Meter {
         labelNames.map(() => OVERFLOW_LABEL_VALUE),
       );
     return { series: overflow, folded: true };
+  }
+
+  /**
+   * Sets the `*_ratelimit_*` gauges from a response's rate-limit headers (OpenAI's `x-ratelimit-*`, Anthropic's
+   * `anthropic-ratelimit-*`), per provider, model (the model the request named, under the cardinality guard)
+   * and resource. A response without them changes nothing; each gauge keeps the latest value reported.
+   *
+   * @example
+   * ```ts
+   * meter.observeRateLimits('openai', 'gpt-4o', (name) => response.headers.get(name) ?? undefined);
+   * ```
+   */
+  observeRateLimits(provider: string, model: string, header: HeaderLookup, now: number = Date.now()): void {
+    try {
+      const { readings } = readRateLimits(header, now);
+      if (readings.length === 0) return;
+      const { guard, own } = this.metrics;
+      const labels = {
+        provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE),
+        model: guard.admit('model', model || UNKNOWN_LABEL_VALUE),
+      };
+      for (const reading of readings) {
+        const resourceLabels = { ...labels, resource: reading.resource };
+        if (reading.limit !== undefined) own.rateLimitLimit.set(resourceLabels, reading.limit);
+        if (reading.remaining !== undefined) own.rateLimitRemaining.set(resourceLabels, reading.remaining);
+        if (reading.resetSeconds !== undefined) own.rateLimitReset.set(resourceLabels, reading.resetSeconds);
+      }
+      this.metrics.version = nextVersion();
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  /** Counts a request the proxy answered itself, without calling an upstream (`*_proxy_refused_total`). */
+  refused(reason: RefusalReason): void {
+    this.metrics.own.proxyRefused.inc({ reason });
+    this.metrics.version = nextVersion();
+  }
+
+  /** Counts a call whose upstream could not be reached (`*_proxy_upstream_connection_errors_total`). */
+  upstreamConnectionError(provider: string): void {
+    const { guard, own } = this.metrics;
+    own.upstreamConnectionErrors.inc({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) });
+    this.metrics.version = nextVersion();
+  }
+
+  /** Observes the time the proxy's own work added to one call, in seconds (`*_proxy_overhead_seconds`). */
+  observeProxyOverhead(provider: string, seconds: number): void {
+    const { guard, own } = this.metrics;
+    own.proxyOverhead.observe({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) }, seconds);
+    this.metrics.version = nextVersion();
   }
 
   private reportError(error: unknown): void {
@@ -465,6 +574,17 @@ const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
       one.usageMissing = 0;
     },
   ),
+  serverToolCalls: {
+    fill(counter, one) {
+      one.serverToolCalls.forEach((count, index) => {
+        const tool = SERVER_TOOLS[index] ?? 'web_search';
+        if (count > 0) counter.inc({ ...one.labels, tool } satisfies ExtraLabelsOn<'tool'>, count);
+      });
+    },
+    clear(one) {
+      one.serverToolCalls.fill(0);
+    },
+  },
   seriesOverflow: perSeries(
     (one) => one.folded,
     (one) => one.folded,
@@ -563,6 +683,12 @@ function configDifferences(existing: MeterMetrics, labelNames: readonly string[]
   return differences;
 }
 
+const GAUGE_AGGREGATORS = {
+  rateLimitLimit: 'max',
+  rateLimitRemaining: 'min',
+  rateLimitReset: 'max',
+} as const;
+
 function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!METRIC_PREFIX.test(prefix)) throw new MeterConfigError(`llmeter: invalid metric prefix "${prefix}"`);
@@ -592,14 +718,24 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     return existing;
   }
   const buckets: Buckets = { ...DEFAULT_BUCKETS, ...options.buckets };
+  let budgets: BudgetTracker | undefined;
+  try {
+    budgets =
+      options.budgets && options.budgets.length > 0
+        ? new BudgetTracker(options.budgets, ['provider', 'model', 'operation', ...labelNames])
+        : undefined;
+  } catch (error) {
+    if (error instanceof BudgetConfigError) throw new MeterConfigError(error.message, { cause: error });
+    throw error;
+  }
   const series = new Map<string, Series>();
   const guard = new CardinalityGuard(options.limits);
   // A reset is a change the dashboard's sampler must see; `made` exists by the time anything is reset.
   const onReset = () => {
     made.version = nextVersion();
   };
-  const labelsOf = (key: keyof typeof METRICS) => [...metricLabelNames(key), ...labelNames];
-  const histogram = (key: HistogramKey) =>
+  const labelsOf = (key: keyof typeof METRICS) => [...metricLabelNames(key), ...(hasUserLabels(key) ? labelNames : [])];
+  const histogram = (key: HistogramKey | 'proxyOverhead') =>
     new MeterHistogram(
       {
         name: metricName(key, prefix),
@@ -628,6 +764,17 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
       timeToFirstToken: histogram('timeToFirstToken'),
       timePerOutputToken: histogram('timePerOutputToken'),
     },
+    budgets,
+    own: {
+      budget: budgetGauge('budget', (one) => one.budget.usd),
+      budgetSpent: budgetGauge('budgetSpent', (one) => one.spent),
+      rateLimitLimit: plainGauge('rateLimitLimit'),
+      rateLimitRemaining: plainGauge('rateLimitRemaining'),
+      rateLimitReset: plainGauge('rateLimitReset'),
+      proxyRefused: plainCounter('proxyRefused'),
+      upstreamConnectionErrors: plainCounter('upstreamConnectionErrors'),
+      proxyOverhead: histogram('proxyOverhead'),
+    },
   };
   // The gauge is the live count of calls under way, written from the series when a scrape collects it. A reset
   // leaves it alone: the calls are still running, and each takes itself off when it ends (never below 0).
@@ -653,8 +800,10 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     unpriced: counter('unpriced'),
     estimated: counter('estimated'),
     usageMissing: counter('usageMissing'),
+    serverToolCalls: counter('serverToolCalls'),
     seriesOverflow: counter('seriesOverflow'),
     inFlight,
+    ...made.own,
   } satisfies Record<keyof typeof METRICS, Counter | Gauge | Histogram>;
   for (const key of Object.keys(METRICS) as (keyof typeof METRICS)[]) {
     try {
@@ -668,4 +817,43 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   }
   byPrefix.set(prefix, made);
   return made;
+
+  function plainGauge(key: 'rateLimitLimit' | 'rateLimitRemaining' | 'rateLimitReset'): Gauge {
+    return new Gauge({
+      name: metricName(key, prefix),
+      help: METRICS[key].help,
+      labelNames: labelsOf(key),
+      // Processes summed into one exposition (the proxy's workers) share the provider's limit: the least left
+      // and the latest reset, not sums.
+      aggregator: GAUGE_AGGREGATORS[key],
+      registers: [],
+    });
+  }
+  // Written from the budgets when a scrape collects them; the spend of a period that ended reads 0.
+  function budgetGauge(key: 'budget' | 'budgetSpent', value: (one: TrackedBudget) => number): Gauge {
+    return new Gauge({
+      name: metricName(key, prefix),
+      help: METRICS[key].help,
+      labelNames: [...(budgets?.labelNames ?? ['period'])],
+      // Summed over processes, spend adds up; every process has the same budget.
+      aggregator: key === 'budget' ? 'max' : 'sum',
+      registers: [],
+      collect(this: Gauge) {
+        this.reset();
+        const now = Date.now();
+        for (const one of budgets?.tracked ?? []) {
+          budgets?.roll(one, now);
+          this.set(one.labels, value(one));
+        }
+      },
+    });
+  }
+  function plainCounter(key: 'proxyRefused' | 'upstreamConnectionErrors'): Counter {
+    return new Counter({
+      name: metricName(key, prefix),
+      help: METRICS[key].help,
+      labelNames: labelsOf(key),
+      registers: [],
+    });
+  }
 }

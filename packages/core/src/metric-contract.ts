@@ -55,17 +55,57 @@ export const TOKEN_TYPES = [
 /** A value of the `type` label of `*_tokens_total`. */
 export type TokenType = (typeof TOKEN_TYPES)[number][0];
 
+/**
+ * Server-side tools a provider bills per call (the `tool` label of `*_server_tool_calls_total`): Anthropic's
+ * `usage.server_tool_use.*_requests`, OpenAI's `web_search_call` output items.
+ */
+export const SERVER_TOOLS = ['web_search', 'web_fetch', 'code_execution'] as const;
+
+/** A value of the `tool` label of `*_server_tool_calls_total`. */
+export type ServerTool = (typeof SERVER_TOOLS)[number];
+
 /** The value a label takes once its distinct values are used up (the cardinality guard). */
 export const OVERFLOW_LABEL_VALUE = 'other';
 
 /** The value of `provider` or `model` when the call named none. */
 export const UNKNOWN_LABEL_VALUE = 'unknown';
 
+/** What a provider's rate limit counts: the values of the `resource` label of `*_ratelimit_*`, in a fixed order. */
+export const RATE_LIMIT_RESOURCES = ['requests', 'tokens', 'input_tokens', 'output_tokens'] as const;
+
+/** The `resource` label of `*_ratelimit_*`. */
+export type RateLimitResource = (typeof RATE_LIMIT_RESOURCES)[number];
+
+/**
+ * Why the proxy answered a request itself, without calling an upstream: the values of the `reason` label of
+ * `*_proxy_refused_total`.
+ */
+export const REFUSAL_REASONS = [
+  'request_too_large',
+  'invalid_request_target',
+  'host_not_allowed',
+  'malformed_request',
+  'upgrade_not_supported',
+] as const;
+
+/** The `reason` label of `*_proxy_refused_total`. */
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** The UTC calendar periods a budget counts spend over: the values of the `period` label of `*_budget_*`. */
+export const BUDGET_PERIODS = ['day', 'week', 'month'] as const;
+
+/** The `period` label of `*_budget_*`. */
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+
 /** The labels some metrics carry beyond the common ones, each with the type of its values. */
 export interface ExtraLabels {
   status: Status;
   error_type: ErrorType;
   type: TokenType;
+  resource: RateLimitResource;
+  reason: RefusalReason;
+  period: BudgetPeriod;
+  tool: ServerTool;
 }
 
 /** A name of {@link ExtraLabels}. */
@@ -77,6 +117,10 @@ export const LABEL_VALUES: { readonly [Name in ExtraLabelName | 'operation']: re
   status: STATUSES,
   error_type: ERROR_TYPES,
   type: TOKEN_TYPES.map(([type]) => type),
+  resource: RATE_LIMIT_RESOURCES,
+  reason: REFUSAL_REASONS,
+  period: BUDGET_PERIODS,
+  tool: SERVER_TOOLS,
 };
 
 /** Histogram bucket bounds, in seconds, one set per histogram. */
@@ -87,6 +131,8 @@ export interface Buckets {
   timeToFirstToken: readonly number[];
   /** `*_time_per_output_token_seconds`. */
   timePerOutputToken: readonly number[];
+  /** `*_proxy_overhead_seconds`. */
+  proxyOverhead: readonly number[];
 }
 
 /**
@@ -99,6 +145,8 @@ export const DEFAULT_BUCKETS: Buckets = {
   duration: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92],
   timeToFirstToken: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
   timePerOutputToken: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5],
+  // The proxy's own work per call is tens of microseconds when all is well; milliseconds mean trouble.
+  proxyOverhead: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
 };
 
 /** A Prometheus metric type llmeter uses. */
@@ -113,6 +161,11 @@ export interface MetricSpec {
   readonly help: string;
   /** Labels beyond {@link COMMON_LABEL_NAMES} (and the user's). */
   readonly labels: readonly ExtraLabelName[];
+  /**
+   * The common labels it carries when not all of them, and then no user labels either: the metrics of the
+   * proxy's own work and of a provider's rate limits are not about one call.
+   */
+  readonly common?: readonly CommonLabelName[];
   /** The bucket set of a histogram, a key of {@link Buckets}. */
   readonly buckets?: keyof Buckets;
 }
@@ -192,6 +245,12 @@ export const METRICS = {
     help: 'Successful LLM calls with no usage reported and none estimated: their tokens and cost are not counted.',
     labels: [],
   },
+  serverToolCalls: {
+    name: 'server_tool_calls_total',
+    type: 'counter',
+    help: 'Server-side tool calls the provider billed per call (web_search, web_fetch, code_execution), by tool.',
+    labels: ['tool'],
+  },
   seriesOverflow: {
     name: 'series_overflow_total',
     type: 'counter',
@@ -203,6 +262,63 @@ export const METRICS = {
     type: 'gauge',
     help: 'LLM calls under way.',
     labels: [],
+  },
+  rateLimitLimit: {
+    name: 'ratelimit_limit',
+    type: 'gauge',
+    help: "The provider's rate limit, by resource, as its latest response reported it.",
+    labels: ['resource'],
+    common: ['provider', 'model'],
+  },
+  rateLimitRemaining: {
+    name: 'ratelimit_remaining',
+    type: 'gauge',
+    help: "What is left of the provider's rate limit, by resource, as its latest response reported it.",
+    labels: ['resource'],
+    common: ['provider', 'model'],
+  },
+  rateLimitReset: {
+    name: 'ratelimit_reset_seconds',
+    type: 'gauge',
+    help: "Seconds until the provider's rate limit resets, by resource, as of its latest response.",
+    labels: ['resource'],
+    common: ['provider', 'model'],
+  },
+  budget: {
+    name: 'budget_usd',
+    type: 'gauge',
+    help: 'A spending budget in US dollars per period, labelled with the labels it is on.',
+    labels: ['period'],
+    common: [],
+  },
+  budgetSpent: {
+    name: 'budget_spent_usd',
+    type: 'gauge',
+    help: "US dollars this process spent against a budget in the budget's current UTC period (sum over processes).",
+    labels: ['period'],
+    common: [],
+  },
+  proxyRefused: {
+    name: 'proxy_refused_total',
+    type: 'counter',
+    help: 'Requests the proxy answered itself without calling an upstream, by reason.',
+    labels: ['reason'],
+    common: [],
+  },
+  upstreamConnectionErrors: {
+    name: 'proxy_upstream_connection_errors_total',
+    type: 'counter',
+    help: 'Calls through the proxy whose upstream could not be reached (refused, reset, DNS, TLS), no response.',
+    labels: [],
+    common: ['provider'],
+  },
+  proxyOverhead: {
+    name: 'proxy_overhead_seconds',
+    type: 'histogram',
+    help: "Time the proxy's own work adds to a call: body received to request handed to the upstream, plus response headers received to passed on.",
+    labels: [],
+    common: ['provider'],
+    buckets: 'proxyOverhead',
   },
 } as const satisfies Record<string, MetricSpec>;
 
@@ -238,7 +354,23 @@ export function metricName(key: MetricKey, prefix: string = DEFAULT_PREFIX): str
  * ```
  */
 export function metricLabelNames(key: MetricKey): readonly (CommonLabelName | ExtraLabelName)[] {
-  return [...COMMON_LABEL_NAMES, ...METRICS[key].labels];
+  const spec: MetricSpec = METRICS[key];
+  return [...(spec.common ?? COMMON_LABEL_NAMES), ...spec.labels];
+}
+
+/**
+ * Whether a metric carries the user's labels: those about calls do; those of the proxy's own work and of
+ * rate limits (which have {@link MetricSpec.common}) do not.
+ *
+ * @example
+ * ```ts
+ * hasUserLabels('cost'); // true
+ * hasUserLabels('rateLimitRemaining'); // false
+ * ```
+ */
+export function hasUserLabels(key: MetricKey): boolean {
+  const spec: MetricSpec = METRICS[key];
+  return spec.common === undefined;
 }
 
 /** Every label of the contract: the common ones and the extra ones; any other label of a series is a user label. */

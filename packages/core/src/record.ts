@@ -3,7 +3,7 @@
  * into a {@link CallRecord}; only the recorder ({@link Meter}) turns records into metrics.
  */
 
-import type { ErrorType, Operation } from './metric-contract.js';
+import type { ErrorType, Operation, ServerTool } from './metric-contract.js';
 
 // The label value types live in the metric contract; re-exported here for the modules that read them with a record.
 export type { ErrorType, Operation } from './metric-contract.js';
@@ -21,6 +21,28 @@ export interface Usage {
   cachedInput: number;
   cacheWrite: number;
   reasoning: number;
+  /** Of `cacheWrite`: tokens written to a 1-hour cache (Anthropic), priced above 5-minute writes. */
+  cacheWrite1h?: number | undefined;
+  /** Of `input`: audio tokens, charged at the model's audio input price. */
+  audioInput?: number | undefined;
+  /** Of `output`: audio tokens, charged at the model's audio output price. */
+  audioOutput?: number | undefined;
+  /** Server-side tool calls the provider bills per call (web searches, fetches, code runs), by tool. */
+  serverToolCalls?: ServerToolCalls | undefined;
+  /**
+   * Sub-inferences the provider ran and billed at another model's price within this call (Anthropic's advisor
+   * iterations). Their tokens are not in the counts above.
+   */
+  subCalls?: readonly SubCall[] | undefined;
+}
+
+/** Server-side tool calls by tool; an absent tool is 0. */
+export type ServerToolCalls = Readonly<Partial<Record<ServerTool, number>>>;
+
+/** A sub-inference billed at `model`'s price; see {@link Usage.subCalls}. */
+export interface SubCall {
+  readonly model: string;
+  readonly usage: Usage;
 }
 
 /** A {@link Usage} of zeros, for building up counts. */
@@ -30,9 +52,11 @@ export function emptyUsage(): Usage {
 
 /**
  * Where a call's token counts came from: the provider's own report, a local count (tiktoken) because the
- * provider sent none, or nowhere (a call that failed before any usage could be known).
+ * provider sent none, nowhere (a call that failed before any usage could be known), or another call
+ * (`deferred`: one view of an OpenAI Responses response whose usage is counted once, by the first call that
+ * sees it finished; see `ResponseLedger`). A `deferred` call carries no tokens and is not usage missing.
  */
-export type UsageSource = 'reported' | 'estimated' | 'none';
+export type UsageSource = 'reported' | 'estimated' | 'none' | 'deferred';
 
 /** User labels: label name to value. Names must be declared on the meter (`labelNames`). */
 export type Labels = Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import { ERROR_TYPES, type ErrorType, type ExtraLabels, TOKEN_TYPES } from './metric-contract.js';
+import { ERROR_TYPES, type ErrorType, type ExtraLabels, SERVER_TOOLS, TOKEN_TYPES } from './metric-contract.js';
 
 /** Label values of one series: provider, model, operation and the user labels. */
 export type SeriesLabels = Readonly<Record<string, string>>;
@@ -23,6 +23,8 @@ export class Series {
   readonly failures = new Float64Array(ERROR_TYPES.length);
   /** Tokens by the index of their type in `TOKEN_TYPES`. */
   readonly tokens = new Float64Array(TOKEN_TYPES.length);
+  /** Server-side tool calls by the index of their tool in `SERVER_TOOLS`. */
+  readonly serverToolCalls = new Float64Array(SERVER_TOOLS.length);
   /** Calls that reported usage: `input` and `output` series exist from the first one. */
   withUsage = 0;
   cost = 0;

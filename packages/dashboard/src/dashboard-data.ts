@@ -1,4 +1,5 @@
 import { type LabelFilter, type ModelSummary, summarizeSnapshot } from '@llmeter/core';
+import { type BudgetRow, type HeadroomRow, readLimits } from './limits-data.js';
 import type { HistoryView, MetricsHistory } from './metrics-history.js';
 
 /**
@@ -18,6 +19,10 @@ export interface DashboardData {
   models: ModelSummary[];
   /** Models with calls that had no known price. */
   unpriced: { provider: string; model: string; requests: number }[];
+  /** Rate-limit headroom of the filtered providers and models, lowest share left first. */
+  headroom: HeadroomRow[];
+  /** Every budget and its spend in the current period, largest share spent first. */
+  budgets: BudgetRow[];
   /** The values the filters can take (unfiltered). */
   filters: {
     providers: string[];
@@ -50,6 +55,7 @@ export async function readDashboardData(history: MetricsHistory, query: Dashboar
   const snapshot = await history.snapshot();
   const all = summarizeSnapshot(snapshot);
   const selected = summarizeSnapshot(snapshot, filter);
+  const { headroom, budgets } = await readLimits(history.registry, filter, history.prefix);
   return {
     generatedAt: Date.now(),
     refreshSeconds: Math.min(5, Math.max(1, history.intervalMs / 1000)),
@@ -59,6 +65,8 @@ export async function readDashboardData(history: MetricsHistory, query: Dashboar
     unpriced: selected.models
       .filter((model) => model.unpricedRequests > 0)
       .map(({ provider, model, unpricedRequests }) => ({ provider, model, requests: unpricedRequests })),
+    headroom,
+    budgets,
     filters: {
       providers: all.providers,
       models: all.models

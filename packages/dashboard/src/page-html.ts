@@ -98,6 +98,14 @@ export function dashboardHtml(basePath: string): string {
         <h2>Unpriced models <small>(tokens counted, cost unknown: add a price)</small></h2>
         <ul id="unpriced-list"><li class="none">none</li></ul>
       </section>
+      <section class="panel" id="headroom-panel">
+        <h2>Rate-limit headroom <small>(share of each provider limit left, from the latest response)</small></h2>
+        <ul id="headroom-list"><li class="none">none</li></ul>
+      </section>
+      <section class="panel" id="budgets-panel">
+        <h2>Budgets <small>(spend in the current UTC period)</small></h2>
+        <ul id="budgets-list"><li class="none">none</li></ul>
+      </section>
       <section class="panel">
         <h2>Models <small id="model-count"></small> <small>(since the metrics began; click a column to sort)</small></h2>
         <div class="table-wrap">

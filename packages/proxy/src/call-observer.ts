@@ -2,6 +2,9 @@ import type { Transform } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { FollowedStream, InFlightCall, Operation, TransportEnding } from '@llmeter/core';
 import {
+  JsonArrayStreamParser,
+  NdjsonParser,
+  type ResponseState,
   type ResponseSummary,
   SseParser,
   type StreamAccumulator,
@@ -44,6 +47,11 @@ export interface ObservedCall {
   /** The parsed request body (its prompt is counted locally when the provider reports no usage). */
   requestBody: unknown;
   call: InFlightCall;
+  /**
+   * Told once, as soon as a stream first names its OpenAI response (`response.created`): a client can resume or
+   * poll a background response as soon as it has its id, before this stream's call is recorded.
+   */
+  onResponseSeen?: ((state: ResponseState) => void) | undefined;
 }
 
 /** `Content-Encoding`s whose copy the observers can decode. */
@@ -60,6 +68,21 @@ export interface SseObserverLimits {
   decodedBytes?: number;
   /** Characters of one event; default core's `SSE_EVENT_LENGTH_LIMIT`. */
   eventLength?: number;
+  /**
+   * How the stream is framed: server-sent events (the default), or one JSON array flushed element by element
+   * (the Gemini API's `streamGenerateContent` without `?alt=sse`), each element an event, or newline-delimited
+   * JSON (Ollama's native streams), each line an event.
+   */
+  framing?: StreamFraming;
+}
+
+/** How a stream's events are framed on the wire. */
+export type StreamFraming = 'sse' | 'json-array' | 'ndjson';
+
+/** An incremental splitter of a stream body into events (SSE, a JSON array's elements, NDJSON lines). */
+interface EventFramer {
+  push(chunk: Uint8Array): void;
+  end(): void;
 }
 
 /**
@@ -76,7 +99,7 @@ export interface SseObserverLimits {
 export class SseObserver implements ResponseObserver {
   readonly #call: ObservedCall;
   readonly #accumulator: StreamAccumulator;
-  readonly #parser: SseParser | undefined;
+  readonly #parser: EventFramer | undefined;
   readonly #decoder: Transform | undefined;
   readonly #decodedLimit: number;
   #decoded = 0;
@@ -98,20 +121,37 @@ export class SseObserver implements ResponseObserver {
     this.#decodedLimit = limits.decodedBytes ?? MEASURED_DECODED_BYTES_LIMIT;
     if (fedAccumulator !== undefined) return;
     const accumulator = this.#accumulator;
-    this.#parser = new SseParser(
-      (event) => {
-        if (accumulator.pushRaw(event.data, event.event) === 'content' && !this.#marked) {
-          this.#marked = true;
-          call.call.markFirstToken(this.#writtenAt);
-        }
-      },
-      {
-        maxEventLength: limits.eventLength,
-        onOversizedEvent: () => {
-          this.#partial = true;
-        },
-      },
-    );
+    let onResponseSeen = call.onResponseSeen;
+    const take = (data: string, eventName?: string): void => {
+      if (accumulator.pushRaw(data, eventName) === 'content' && !this.#marked) {
+        this.#marked = true;
+        call.call.markFirstToken(this.#writtenAt);
+      }
+      if (onResponseSeen === undefined) return;
+      const state = accumulator.summary().responseState;
+      if (state === undefined) return;
+      onResponseSeen(state);
+      onResponseSeen = undefined;
+    };
+    const oversized = (): void => {
+      this.#partial = true;
+    };
+    switch (limits.framing) {
+      case 'json-array':
+        this.#parser = new JsonArrayStreamParser(take, {
+          maxElementLength: limits.eventLength,
+          onOversizedElement: oversized,
+        });
+        break;
+      case 'ndjson':
+        this.#parser = new NdjsonParser(take, { maxLineLength: limits.eventLength, onOversizedLine: oversized });
+        break;
+      default:
+        this.#parser = new SseParser((event) => take(event.data, event.event), {
+          maxEventLength: limits.eventLength,
+          onOversizedEvent: oversized,
+        });
+    }
     this.#decoder = contentDecoder(encoding);
     if (this.#decoder !== undefined) {
       const parser = this.#parser;

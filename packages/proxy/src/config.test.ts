@@ -34,6 +34,7 @@ describe('resolveConfig', () => {
     expect(config.upstreams.map((u) => [u.name, u.url.href])).toEqual([
       ['openai', 'https://api.openai.com/'],
       ['anthropic', 'https://api.anthropic.com/'],
+      ['gemini', 'https://generativelanguage.googleapis.com/'],
     ]);
     expect(config.labelHeaders).toEqual([]);
     expect(config.allowedHosts).toEqual([]);
@@ -253,6 +254,18 @@ describe('mergeConfig: defaults < config file < environment < flags', () => {
     expect(error.cause).toMatchObject({ name: 'ValiError', issues: [{ input: 'x', path: [{ key: 'port' }] }] });
   });
 
+  test('workers: 1 by default, a positive integer or "auto"; anything else is named', () => {
+    expect(mergeConfig([]).workers).toBe(1);
+    expect(mergeConfig([{ source: 'llmeter.yaml', settings: { workers: 4 } }]).workers).toBe(4);
+    expect(mergeConfig([{ source: 'llmeter.yaml', settings: { workers: 'auto' } }]).workers).toBe('auto');
+    expect(() => mergeConfig([{ source: 'llmeter.yaml', settings: { workers: 0 } }])).toThrow(
+      'llmeter.yaml: workers must be a positive integer or "auto", got 0',
+    );
+    expect(() =>
+      mergeConfig([{ source: 'command line', settings: { workers: 'many' }, names: { workers: '--workers' } }]),
+    ).toThrow('--workers must be a positive integer or "auto", got "many"');
+  });
+
   test('CONFIG_KEYS lists every setting the schema knows', () => {
     expect(CONFIG_KEYS).toEqual([
       'host',
@@ -265,8 +278,11 @@ describe('mergeConfig: defaults < config file < environment < flags', () => {
       'streamUsage',
       'logLevel',
       'prices',
+      'budgets',
+      'keyIdSalt',
       'limits',
       'timeouts',
+      'workers',
       'prices.*.input',
       'prices.*.output',
       'prices.*.cachedInput',

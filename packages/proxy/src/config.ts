@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CardinalityLimits, PriceOverrides } from '@llmeter/core';
+import type { Budget, CardinalityLimits, PriceOverrides } from '@llmeter/core';
 import * as v from 'valibot';
 import { parse as parseYaml } from 'yaml';
 
@@ -62,9 +62,15 @@ export interface ProxyConfig {
   streamUsage: StreamUsageMode;
   logLevel: LogLevel;
   prices: PriceOverrides;
+  /** Spending budgets, exported as `llm_budget_usd` and `llm_budget_spent_usd`. */
+  budgets: readonly Budget[];
+  /** When set, each call gets a `key_id` label: a salted HMAC of its API key (see key-id.ts). */
+  keyIdSalt: string | undefined;
   cardinality: CardinalityLimits;
   limits: BodyLimits;
   timeouts: Timeouts;
+  /** Worker processes sharing the port (`llmeter proxy --workers`); `auto` is one per core. 1: one process. */
+  workers: number | 'auto';
 }
 
 /** The `limits` setting: body sizes, and the cardinality guard's limits. */
@@ -108,14 +114,32 @@ export interface ProxyConfigInput {
   logLevel?: LogLevel | undefined;
   /** USD per million tokens, by model; wins over the bundled prices. */
   prices?: PriceOverrides | undefined;
+  /**
+   * Spending budgets: `[{ labels: { team: ads }, usd: 500, period: month }]`, on `provider`, `model`,
+   * `operation` or a label of {@link labelHeaders}, per UTC `day`, `week` (from Monday) or `month`.
+   */
+  budgets?: readonly Budget[] | undefined;
+  /**
+   * Opt-in: label each call with `key_id`, the first 12 hex characters of HMAC-SHA256(salt, its API key), so
+   * that spend shows per key without the key. At least 16 characters; keep it secret (an id can be checked
+   * against a guessed key with it).
+   */
+  keyIdSalt?: string | undefined;
   limits?: LimitsInput | undefined;
   timeouts?: Partial<Timeouts> | undefined;
+  /**
+   * Worker processes of `llmeter proxy` sharing the port (`node:cluster`), or `auto` for one per core. Default 1
+   * (one process). `startProxy` runs one process whatever this says; the CLI runs the workers.
+   */
+  workers?: number | 'auto' | undefined;
 }
 
 /** The upstreams used when none are configured; the first is the default route. */
 export const DEFAULT_UPSTREAMS: Readonly<Record<string, string>> = {
   openai: 'https://api.openai.com',
   anthropic: 'https://api.anthropic.com',
+  // The Gemini API: a Gen AI SDK client's base URL becomes `http://127.0.0.1:8787/gemini`.
+  gemini: 'https://generativelanguage.googleapis.com',
 };
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -268,8 +292,30 @@ const TIMEOUTS_ENTRIES = {
   shutdownMs: v.optional(positiveNumber(), DEFAULT_TIMEOUTS.shutdownMs),
 };
 
+const WORKERS_MESSAGE = mustBe('a positive integer or "auto"');
+
+/** A count of workers; its message also names `auto` (the union's other choice). */
+function workerCount() {
+  return v.pipe(v.number(WORKERS_MESSAGE), v.integer(WORKERS_MESSAGE), v.gtValue(0, WORKERS_MESSAGE));
+}
+
 const PORT_MESSAGE = mustBe('an integer from 0 to 65535');
 const HOST_MESSAGE = mustBe('a host name or IP address');
+
+// A budget's period, as BUDGET_PERIODS in @llmeter/core says (this module imports no runtime code of core).
+const BUDGET_PERIODS = ['day', 'week', 'month'] as const;
+const BUDGET = settingsObject({
+  labels: v.optional(
+    namedMapping(
+      LABEL_HEADER,
+      v.pipe(v.string(mustBe('a label value')), v.nonEmpty('must not be empty')),
+      'a mapping of label names to values',
+    ),
+    {},
+  ),
+  usd: positiveNumber(),
+  period: v.picklist(BUDGET_PERIODS, mustBe(`one of ${BUDGET_PERIODS.join(', ')}`)),
+});
 
 const SETTINGS_ENTRIES = {
   host: v.optional(
@@ -311,8 +357,17 @@ const SETTINGS_ENTRIES = {
     namedMapping(v.pipe(v.string(), v.nonEmpty('name must not be empty')), PRICE, 'a mapping of model names to prices'),
     {},
   ),
+  budgets: v.optional(v.array(BUDGET, mustBe('a list of budgets')), []),
+  // A secret, like the metrics token: its value is never echoed.
+  keyIdSalt: v.optional(
+    v.pipe(
+      v.string('must be a string'),
+      v.check((salt) => salt.length >= 16, 'must be at least 16 characters'),
+    ),
+  ),
   limits: v.optional(settingsObject(LIMITS_ENTRIES), {}),
   timeouts: v.optional(settingsObject(TIMEOUTS_ENTRIES), {}),
+  workers: v.optional(v.union([workerCount(), v.literal('auto')], WORKERS_MESSAGE), 1),
 };
 
 const SETTINGS = settingsObject(SETTINGS_ENTRIES);
@@ -553,8 +608,11 @@ export function resolveConfig(...inputs: readonly ProxyConfigInput[]): ProxyConf
     streamUsage: settings.streamUsage,
     logLevel: settings.logLevel,
     prices: settings.prices,
+    budgets: settings.budgets,
+    keyIdSalt: settings.keyIdSalt,
     cardinality,
     limits: { requestBodyBytes, responseBodyBytes },
     timeouts: { ...settings.timeouts },
+    workers: settings.workers,
   };
 }

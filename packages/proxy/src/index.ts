@@ -1,3 +1,4 @@
+export { type ProxyClusterOptions, type RunningProxyCluster, startProxyCluster } from './cluster-primary.js';
 export {
   type BodyLimits,
   ConfigError,
@@ -16,3 +17,4 @@ export {
   type Upstream,
 } from './config.js';
 export { type RunningProxy, type StartProxyOptions, startProxy } from './proxy-server.js';
+export { ClusterMetricsError, type ClusterMetricsView, drainRequested, joinProxyCluster } from './worker-metrics.js';

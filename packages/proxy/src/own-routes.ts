@@ -25,10 +25,17 @@ export interface OwnRoutesOptions {
    * DNS rebinding (`hostAllowList` in host-guard.ts). Others get a 403.
    */
   hostAllowed: (host: string | undefined) => boolean;
+  /** Told of each request refused for its `Host` (to count it in `*_proxy_refused_total`). */
+  onHostRefused?: (() => void) | undefined;
   /** True once a shutdown started: `/healthz` then answers 503, so a load balancer stops sending traffic. */
   shuttingDown: () => boolean;
   /** The dashboard served at `/dashboard`; none when undefined. */
   dashboard?: Dashboard | undefined;
+  /**
+   * Renders `/metrics` (undefined when `signal` aborted first). Default: the registry, in single flight
+   * ({@link MetricsExposition}); a cluster worker serves the sum over every worker instead.
+   */
+  renderMetrics?: ((signal: AbortSignal) => Promise<string | undefined>) | undefined;
 }
 
 /**
@@ -40,6 +47,7 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
   const app = new Hono();
   const expected = options.metricsToken === undefined ? undefined : digest(options.metricsToken);
   const exposition = new MetricsExposition(options.registry);
+  const renderMetrics = options.renderMetrics ?? ((signal: AbortSignal) => exposition.render(signal));
   app.get('/metrics', async (c) => {
     if (expected !== undefined) {
       const header = c.req.header('authorization') ?? '';
@@ -50,7 +58,7 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
         });
       }
     }
-    const text = await exposition.render(clientGone(c.env, c.req.raw.signal));
+    const text = await renderMetrics(clientGone(c.env, c.req.raw.signal));
     // The scraper hung up: nothing was rendered for it, and nobody reads the answer.
     // (499 as nginx logs it: the client closed the request.)
     if (text === undefined) return new Response(null, { status: 499 });
@@ -78,6 +86,7 @@ export function ownRoutesListener(
     // probe it with their own, and it tells nothing.
     const host = req.headers.host;
     if (options.hostAllowed(host) || pathOf(req.url ?? '/') === '/healthz') return listener(req, res);
+    options.onHostRefused?.();
     res.writeHead(403, { 'content-type': 'application/json' }).end(forbiddenHostBody(host ?? ''));
     return Promise.resolve();
   };

@@ -8,9 +8,19 @@ import {
   type Labels,
   type Meter,
   type Operation,
+  type ResponseLedger,
+  responseLedgerFor,
   type TransportEnding,
 } from '@llmeter/core';
-import { isRecord, openAiWireFormat, streamUsageToAsk, type WireFormat, wireFormatForPath } from '@llmeter/core/wire';
+import {
+  isRecord,
+  openAiWireFormat,
+  type ResponseState,
+  responseIdOfPath,
+  streamUsageToAsk,
+  type WireFormat,
+  wireFormatForPath,
+} from '@llmeter/core/wire';
 import type { Logger } from 'pino';
 import { logCall } from './call-log.js';
 import {
@@ -23,6 +33,7 @@ import {
 import type { BodyLimits, StreamUsageMode } from './config.js';
 import { contentDecoder, isEncoded } from './content-decoding.js';
 import { forwardedRequestHeaders, forwardedResponseHeaders, withHeader } from './forwarded-headers.js';
+import { KEY_ID_LABEL } from './key-id.js';
 import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBody } from './request-body.js';
 import { isRejection, type Route, type Router } from './routing.js';
 import {
@@ -43,6 +54,8 @@ export interface PassThroughOptions {
   /** Label names clients may set with `x-llmeter-label-NAME`. */
   labelHeaders: readonly string[];
   logger: Logger;
+  /** The `key_id` label of a request (see key-id.ts); none when undefined. */
+  keyId?: ((rawHeaders: readonly string[], target: string) => string | undefined) | undefined;
 }
 
 /**
@@ -69,6 +82,8 @@ export class PassThrough {
   };
   /** Requests under way, with their exchange once their call started. */
   readonly #open = new Map<ServerResponse, Exchange | undefined>();
+  /** Upstreams that refused a request for the `stream_options` the proxy added: later calls go without it. */
+  readonly #refusesStreamUsage = new Set<string>();
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: PassThroughOptions) {
@@ -88,8 +103,15 @@ export class PassThrough {
       return;
     }
     const format = wireFormatForPath(route.apiPath);
-    const operation = format?.operationForPath(route.apiPath) ?? 'other';
-    const exchange = new Exchange(this, req, res, route, format, operation, startedAt);
+    let operation = format?.operationForPath(route.apiPath) ?? 'other';
+    // A response's own path (poll, resume, cancel) names the response whose usage it may carry; deleting one
+    // (or any other method there) is no model call.
+    let responseId = format === openAiWireFormat ? responseIdOfPath(route.apiPath) : undefined;
+    if (responseId !== undefined && req.method !== 'GET' && req.method !== 'POST') {
+      operation = 'other';
+      responseId = undefined;
+    }
+    const exchange = new Exchange(this, req, res, route, format, operation, startedAt, responseId);
     this.#open.set(res, exchange);
     if (!bodyIsBuffered(req)) {
       sendGuarded(exchange, undefined);
@@ -125,6 +147,16 @@ export class PassThrough {
   /** The agent for an upstream's protocol; keep-alive, so each call does not pay a new connection. */
   agentFor(protocol: string): http.Agent {
     return protocol === 'https:' ? this.#agents['https:'] : this.#agents['http:'];
+  }
+
+  /** Whether upstream `name` refused the stream usage option the proxy asks for (so it is no longer asked). */
+  refusesStreamUsage(name: string): boolean {
+    return this.#refusesStreamUsage.has(name);
+  }
+
+  /** @internal Upstream `name` answered 400 to the stream usage option: it is not asked again. */
+  markRefusesStreamUsage(name: string): void {
+    this.#refusesStreamUsage.add(name);
   }
 
   /** Requests under way (their response not yet finished). */
@@ -172,6 +204,7 @@ export class PassThrough {
     bodyUnsent = false,
   ): void {
     this.options.logger.warn({ method: req.method, error: code }, `refused: ${message}`);
+    this.options.meter.refused(code);
     res.once('close', () => this.release(res));
     // A body the client has not sent (it waits for 100 Continue) is not waited for: the connection closes.
     if (!bodyUnsent) discardRequestBody(req, this.options.limits.requestBodyBytes);
@@ -188,6 +221,8 @@ class Exchange {
   readonly #format: WireFormat | undefined;
   readonly #operation: Operation;
   readonly #startedAt: number;
+  /** The OpenAI response a poll, resume or cancel names; its usage is counted once ({@link ResponseLedger}). */
+  readonly #responseId: string | undefined;
   #call: InFlightCall | undefined;
   #model = '';
   #stream = false;
@@ -196,6 +231,12 @@ class Exchange {
   #headers: string[] = [];
   #labels: Labels | undefined;
   #injected = false;
+  /** Milliseconds {@link Exchange.send} took: the request half of `*_proxy_overhead_seconds`. */
+  #requestOverheadMs = 0;
+  /** The body as the client sent it, kept while an injected request may still be sent again without the option. */
+  #clientBody: Buffer | undefined;
+  /** The request was sent again without the injected option (at most once). */
+  #resent = false;
   #upstreamReq: ClientRequest | undefined;
   #upstreamRes: IncomingMessage | undefined;
   /** Decodes a compressed stream the proxy must edit (its usage chunk taken out). */
@@ -217,8 +258,10 @@ class Exchange {
     format: WireFormat | undefined,
     operation: Operation,
     startedAt: number,
+    responseId: string | undefined,
   ) {
     this.#proxy = proxy;
+    this.#responseId = responseId;
     this.#req = req;
     this.#res = res;
     this.#route = route;
@@ -234,24 +277,33 @@ class Exchange {
       this.#proxy.release(this.#res);
       return;
     }
+    const sendingAt = performance.now();
     const { options, allowedLabels } = this.#proxy;
     let sent = body;
+    const parsed = body !== undefined && body.length > 0 ? parseJson(body) : undefined;
+    this.#requestBody = parsed;
+    // A path no wire format knows goes to the first upstream as it is (images, audio, moderations: OpenAI's
+    // API); its body names its model the way OpenAI's does. Gemini names model and stream in the path.
+    const request = (this.#format ?? openAiWireFormat).readRequest(parsed, this.#route.apiPath);
+    this.#model = request.model;
+    this.#stream = request.stream;
     if (body !== undefined && body.length > 0) {
-      const parsed = parseJson(body);
-      this.#requestBody = parsed;
-      // A path no wire format knows goes to the first upstream as it is (images, audio, moderations: OpenAI's
-      // API); its body names its model the way both formats do.
-      const request = (this.#format ?? openAiWireFormat).readRequest(parsed);
-      this.#model = request.model;
-      this.#stream = request.stream;
       const option =
-        options.streamUsage === 'inject' && this.#format !== undefined
+        options.streamUsage === 'inject' &&
+        this.#format !== undefined &&
+        !this.#proxy.refusesStreamUsage(this.#route.upstream.name)
           ? streamUsageToAsk(this.#format, this.#operation, parsed)
           : undefined;
       if (option !== undefined && isRecord(parsed)) {
         sent = withStreamUsageAsked(body, parsed, option);
         this.#injected = true;
+        this.#clientBody = body;
       }
+    }
+    if (this.#responseId !== undefined) {
+      // A poll names no model: it joins the series of the call that started the response, when this process saw it.
+      this.#model ||= responseLedgerFor(options.meter.registry).modelOf(this.#responseId) ?? '';
+      if (this.#req.method === 'GET') this.#stream = asksForStream(this.#req.url ?? '');
     }
     this.#body = sent;
     const forwarded = forwardedRequestHeaders(
@@ -263,6 +315,8 @@ class Exchange {
     // The proxy edits an injected stream's bytes, which it can only do uncompressed.
     this.#headers = this.#injected ? withHeader(forwarded.headers, 'accept-encoding', 'identity') : forwarded.headers;
     this.#labels = forwarded.labels;
+    const keyId = options.keyId?.(this.#req.rawHeaders, this.#req.url ?? '/');
+    if (keyId !== undefined) this.#labels = { ...this.#labels, [KEY_ID_LABEL]: keyId };
     this.#call = options.meter.start({
       provider: this.#route.upstream.name,
       operation: this.#operation,
@@ -272,6 +326,8 @@ class Exchange {
       startedAt: this.#startedAt,
     });
     this.#request();
+    // The proxy's own work before the upstream: the body read (whole), to the request handed to Node's client.
+    this.#requestOverheadMs = performance.now() - sendingAt;
   }
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
@@ -302,11 +358,17 @@ class Exchange {
       timeout: timeoutMs,
     });
     this.#upstreamReq = upstreamReq;
+    // Only the request under way speaks for the call: a first one refused (and resent) is done with.
+    const current = (): boolean => this.#upstreamReq === upstreamReq;
     upstreamReq.setTimeout(timeoutMs, () => {
+      if (!current()) return;
       this.#timeout = new UpstreamTimeoutError(`upstream "${this.#route.upstream.name}" went silent`);
       upstreamReq.destroy(this.#timeout);
     });
-    upstreamReq.on('response', (upstreamRes) => this.#onResponse(upstreamRes));
+    upstreamReq.on('response', (upstreamRes) => {
+      if (current()) this.#onResponse(upstreamRes);
+      else upstreamRes.resume();
+    });
     // `101 Switching Protocols` with Upgrade headers: Node hands over the socket (and would otherwise destroy it
     // and leave the request waiting).
     upstreamReq.on('upgrade', (upstreamRes: IncomingMessage, socket: Socket) => {
@@ -314,7 +376,9 @@ class Exchange {
       this.#upstreamRes = upstreamRes;
       this.#invalidResponse(`switched protocols (${upstreamRes.statusCode ?? 101})`);
     });
-    upstreamReq.on('error', (error) => this.#onUpstreamError(error));
+    upstreamReq.on('error', (error) => {
+      if (current()) this.#onUpstreamError(error);
+    });
     if (this.#body !== undefined) upstreamReq.end(this.#body);
     else if (this.#req.readableEnded || !this.#hasStreamedBody()) upstreamReq.end();
     else this.#req.pipe(upstreamReq);
@@ -341,6 +405,7 @@ class Exchange {
     } else {
       this.#status = 502;
       const message = `upstream "${name}" is unreachable (${code ?? error.message})`;
+      this.#proxy.options.meter.upstreamConnectionError(name);
       sendProxyError(this.#res, 'upstream_unreachable', message, this.#format);
       void this.#finish('failed', new UpstreamConnectionError(message, { cause: error }));
     }
@@ -361,8 +426,10 @@ class Exchange {
   }
 
   #onResponse(upstreamRes: IncomingMessage): void {
+    const respondingAt = performance.now();
     this.#upstreamRes = upstreamRes;
     const res = this.#res;
+    const format = this.#format;
     const status = upstreamRes.statusCode ?? 0;
     const reason = upstreamRes.statusMessage ?? '';
     // Node parses any three digits and any reason phrase, but only writes a final status of 100-999 (1xx
@@ -376,19 +443,40 @@ class Exchange {
     }
     this.#status = status;
     this.#recordedStatus = status;
+    const upstreamName = this.#route.upstream.name;
+    // Every response reports the provider's rate limits, a 429 or a 400 included.
+    this.#proxy.options.meter.observeRateLimits(upstreamName, this.#model, (name) => {
+      const value = upstreamRes.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    });
     const contentType = upstreamRes.headers['content-type']?.toLowerCase() ?? '';
     const encoding = upstreamRes.headers['content-encoding'];
+    if (status === 400 && this.#injected && !this.#resent && !isEncoded(encoding)) {
+      this.#readRefusal(upstreamRes, reason);
+      return;
+    }
     const isSse = contentType.startsWith('text/event-stream');
+    // Gemini's `streamGenerateContent` without `?alt=sse`: one JSON array, flushed element by element.
+    const isJsonArrayStream = !isSse && this.#stream && format?.name === 'gemini' && contentType.includes('json');
+    // Ollama's native streams: one JSON object a line.
+    const isNdjson = contentType.startsWith('application/x-ndjson');
     let filter: UsageChunkFilter | undefined;
-    const format = this.#format;
     const call = this.#call;
     if (status < 400 && format !== undefined && call !== undefined) {
+      const ledger = responseLedgerFor(this.#proxy.options.meter.registry);
+      const model = this.#model;
       const observed = {
         format,
         operation: this.#operation,
-        model: this.#model,
+        model,
         requestBody: this.#requestBody,
         call,
+        onResponseSeen:
+          this.#operation === 'responses'
+            ? (state: ResponseState) => {
+                if (state.background && !state.final) ledger.expect(state.id, model);
+              }
+            : undefined,
       };
       // A stream whose usage the proxy asked for is edited, so it must be read decoded: compressed although the
       // proxy asked for `identity`, it is decoded and goes to the client decoded (its usage chunk taken out).
@@ -400,7 +488,10 @@ class Exchange {
         this.#decoder = decoder;
       } else if (isObservableEncoding(encoding)) {
         if (isSse) this.#observer = new SseObserver(observed, encoding);
-        else if (contentType.includes('json')) {
+        else if (isJsonArrayStream || isNdjson) {
+          const framing = isNdjson ? 'ndjson' : 'json-array';
+          this.#observer = new SseObserver(observed, encoding, undefined, { framing });
+        } else if (contentType.includes('json')) {
           this.#observer = new JsonObserver(observed, encoding, this.#proxy.options.limits.responseBodyBytes);
         }
       }
@@ -420,9 +511,87 @@ class Exchange {
       this.#invalidResponse('answered with a header that cannot be passed on', error);
       return;
     }
+    // The response half: its headers received, to passed on (observers set up, headers filtered and written).
+    this.#proxy.options.meter.observeProxyOverhead(
+      upstreamName,
+      (this.#requestOverheadMs + performance.now() - respondingAt) / 1000,
+    );
     // A stream's headers go out now: SDKs hand the stream to the caller on them, before the first event.
-    if (isSse) res.flushHeaders();
+    if (isSse || isJsonArrayStream || isNdjson) res.flushHeaders();
     this.#forwardBody(upstreamRes, filter);
+  }
+
+  /**
+   * A 400 to a request the proxy added `stream_options` to: nothing reached the client yet, so its body is read
+   * (up to {@link REFUSAL_INSPECTED_BYTES}) before anything is passed on. When it names the option, the upstream
+   * refused the request without generating anything, and the request is sent again, once, as the client wrote it
+   * (the only request the proxy ever sends twice); the upstream is remembered, so later calls are not asked, and
+   * their tokens are counted locally. Any other 400 goes to the client as it came.
+   */
+  #readRefusal(upstreamRes: IncomingMessage, reason: string): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const passOn = (ended: boolean): void => {
+      upstreamRes.removeAllListeners('data');
+      upstreamRes.removeAllListeners('end');
+      const res = this.#res;
+      if (res.destroyed) return;
+      try {
+        res.writeHead(400, reason, forwardedResponseHeaders(upstreamRes.rawHeaders, false));
+      } catch (error) {
+        this.#invalidResponse('answered with a header that cannot be passed on', error);
+        return;
+      }
+      if (ended) {
+        res.end(Buffer.concat(chunks, size));
+        void this.#finish('complete');
+        return;
+      }
+      res.write(Buffer.concat(chunks, size));
+      this.#forwardBody(upstreamRes, undefined);
+    };
+    upstreamRes.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > REFUSAL_INSPECTED_BYTES) passOn(false);
+    });
+    upstreamRes.on('end', () => {
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      if (!/stream_options|include_usage/.test(text) || this.#res.destroyed || this.#finished) {
+        passOn(true);
+        return;
+      }
+      this.#resendWithoutStreamUsage();
+    });
+    upstreamRes.on('error', () => {});
+    upstreamRes.on('close', () => {
+      if (upstreamRes.complete || this.#finished || this.#resent) return;
+      this.#res.destroy();
+      void this.#finish('failed', this.#timeout);
+    });
+  }
+
+  #resendWithoutStreamUsage(): void {
+    const { name, url } = this.#route.upstream;
+    this.#proxy.markRefusesStreamUsage(name);
+    this.#proxy.options.logger.info(
+      { upstream: name },
+      'the upstream refused stream_options: the request was sent again without it; its streams are counted locally',
+    );
+    this.#resent = true;
+    this.#injected = false;
+    this.#body = this.#clientBody;
+    this.#clientBody = undefined;
+    this.#headers = forwardedRequestHeaders(
+      this.#req.rawHeaders,
+      url.host,
+      this.#proxy.allowedLabels,
+      this.#body?.length,
+    ).headers;
+    this.#upstreamRes = undefined;
+    this.#status = undefined;
+    this.#recordedStatus = undefined;
+    this.#request();
   }
 
   /** Copies the response body to the client (through the decoder and the usage filter, when there are). */
@@ -555,6 +724,9 @@ class Exchange {
       ...observed,
       endedAt,
       onError,
+      ledger: responseLedgerFor(this.#proxy.options.meter.registry),
+      responseId: this.#responseId,
+      model: this.#model,
     });
     call.end(outcome);
     logCall(logger, {
@@ -573,6 +745,12 @@ class Exchange {
     });
   }
 }
+
+/**
+ * The most bytes of a 400 answer to a request with injected `stream_options` the proxy reads before passing it on,
+ * to tell whether the option was refused: error bodies are far smaller; a larger one is passed on unread.
+ */
+const REFUSAL_INSPECTED_BYTES = 64 * 1024;
 
 /** What Node refuses in a reason phrase (as in a header value): control characters other than tab. */
 const INVALID_REASON = /[^\t\x20-\x7e\x80-\xff]/;
@@ -594,6 +772,12 @@ function sendGuarded(exchange: Exchange, body: Buffer | undefined): void {
   } catch (error) {
     exchange.fail(error);
   }
+}
+
+/** Whether a request target's query asks for a stream (`GET /v1/responses/{id}?stream=true`: a resume). */
+function asksForStream(target: string): boolean {
+  const query = target.indexOf('?');
+  return query !== -1 && new URLSearchParams(target.slice(query + 1)).get('stream') === 'true';
 }
 
 function parseJson(body: Buffer): unknown {

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { createMeter, InvalidPriceError, type Meter, MeterConfigError, preloadTokenizers } from '@llmeter/core';
 import { createDashboard, type DashboardHistoryOptions } from '@llmeter/dashboard';
 import { type Logger, pino } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError, type ProxyConfig, type ProxyConfigInput, resolveConfig } from './config.js';
 import { exposureWarning, hostAllowList } from './host-guard.js';
+import { KEY_ID_LABEL, keyIdReader } from './key-id.js';
 import { isOwnRoute, ownRoutesListener } from './own-routes.js';
 import { PassThrough } from './pass-through.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import { Router } from './routing.js';
+import { joinProxyCluster } from './worker-metrics.js';
 
 /** How to start a proxy: any configuration setting, plus what an embedding program provides. */
 export interface StartProxyOptions extends ProxyConfigInput {
@@ -17,7 +20,11 @@ export interface StartProxyOptions extends ProxyConfigInput {
    * proxy is a program; it does not share prom-client's global one).
    */
   registry?: Registry;
-  /** Also export the Node process metrics (`process_*`, `nodejs_*`) on the registry. Default false. */
+  /**
+   * Also export the Node process metrics (`process_*`, `nodejs_*`: CPU, memory, heap, open files, event loop
+   * lag) on the registry, less the three `nodejs_active_*_total` gauges `promtool check metrics` rejects.
+   * Default false.
+   */
   processMetrics?: boolean;
   /** Where the per-call log lines go. Default: pino on stdout at `logLevel`. */
   logger?: Logger;
@@ -27,6 +34,12 @@ export interface StartProxyOptions extends ProxyConfigInput {
    * An object turns it on with its history's sampling options.
    */
   dashboard?: boolean | DashboardHistoryOptions;
+  /**
+   * This process is a worker of `startProxyCluster` (`llmeter proxy --workers N`): `/metrics` and the dashboard
+   * serve the sum over every worker, which the primary collects over IPC; the meter still records on `registry`.
+   * Default false.
+   */
+  clusterWorker?: boolean;
 }
 
 /** A running proxy. */
@@ -52,7 +65,7 @@ export interface RunningProxy {
  * @throws {ConfigError} when the configuration is invalid (bad upstream URL, price, label name…).
  */
 export async function startProxy(options: StartProxyOptions = {}): Promise<RunningProxy> {
-  const { registry: givenRegistry, processMetrics, logger: givenLogger, dashboard, ...input } = options;
+  const { registry: givenRegistry, processMetrics, logger: givenLogger, dashboard, clusterWorker, ...input } = options;
   const config = resolveConfig(input);
   const registry = givenRegistry ?? new Registry();
   // Log lines are batched (written at 4 KiB, or every 250 ms): one write per call would cost the proxy
@@ -65,8 +78,10 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
   try {
     meter = createMeter({
       registry,
-      labelNames: config.labelHeaders,
+      // `key_id` is the proxy's own label: no client header sets it.
+      labelNames: config.keyIdSalt === undefined ? config.labelHeaders : [...config.labelHeaders, KEY_ID_LABEL],
       prices: config.prices,
+      budgets: config.budgets,
       limits: config.cardinality,
       onError: (error) => logger.warn({ err: error }, 'a measurement failed and was skipped'),
     });
@@ -76,7 +91,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     }
     throw error;
   }
-  if (processMetrics) collectDefaultMetrics({ register: registry });
+  if (processMetrics) collectProcessMetrics(registry);
+  const cluster = clusterWorker ? joinProxyCluster(registry) : undefined;
 
   let shuttingDown = false;
   const passThrough = new PassThrough({
@@ -87,17 +103,23 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     upstreamTimeoutMs: config.timeouts.upstreamMs,
     labelHeaders: config.labelHeaders,
     logger,
+    keyId: config.keyIdSalt === undefined ? undefined : keyIdReader(config.keyIdSalt),
   });
   const ownDashboard =
     dashboard === false || (dashboard === undefined && config.metricsToken)
       ? undefined
-      : createDashboard({ registry, history: typeof dashboard === 'object' ? dashboard : {} });
+      : createDashboard({
+          registry: cluster?.registry ?? registry,
+          history: typeof dashboard === 'object' ? dashboard : {},
+        });
   const ownRoutes = ownRoutesListener({
     registry,
     metricsToken: config.metricsToken,
     hostAllowed: hostAllowList(config.host, config.allowedHosts),
+    onHostRefused: () => meter.refused('host_not_allowed'),
     shuttingDown: () => shuttingDown,
     dashboard: ownDashboard,
+    renderMetrics: cluster?.render,
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (isOwnRoute(req.url ?? '/')) void ownRoutes(req, res);
@@ -111,10 +133,16 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     onRequest(req, res);
   });
   // Upgrades (WebSocket APIs) are not proxied; refuse them instead of leaving the socket hanging.
-  server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\n\r\n'));
+  server.on('upgrade', (_req, socket) => {
+    meter.refused('upgrade_not_supported');
+    socket.end('HTTP/1.1 501 Not Implemented\r\nconnection: close\r\n\r\n');
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (socket.writable) socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\n\r\n`);
-    else socket.destroy();
+    // Counted when answered: a client that reset its connection was not refused, it left.
+    if (socket.writable) {
+      meter.refused('malformed_request');
+      socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\n\r\n`);
+    } else socket.destroy();
   });
 
   // In passthrough mode every stream is counted locally: build the tokenizers now, not during traffic.
@@ -151,6 +179,7 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
       server.closeAllConnections();
       await closed;
       await ownDashboard?.close();
+      cluster?.close();
       passThrough.destroy();
       logger.info('llmeter proxy stopped');
       if (destination !== undefined) {

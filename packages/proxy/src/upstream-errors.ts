@@ -56,6 +56,19 @@ const ANTHROPIC_TYPE: Record<ProxyErrorCode, string> = {
   proxy_error: 'api_error',
 };
 
+/**
+ * Google's canonical status for each code the proxy answers with, as the Gemini API and Vertex AI name them in
+ * `error.status` (`google.rpc.Code`): the Gen AI SDK shows it in its `ApiError` message.
+ */
+const GOOGLE_STATUS: Record<ProxyErrorCode, string> = {
+  invalid_request_target: 'INVALID_ARGUMENT',
+  request_too_large: 'INVALID_ARGUMENT',
+  upstream_unreachable: 'UNAVAILABLE',
+  upstream_invalid_response: 'UNAVAILABLE',
+  upstream_timeout: 'DEADLINE_EXCEEDED',
+  proxy_error: 'INTERNAL',
+};
+
 /** The HTTP status the proxy answers with for `code`. */
 export function proxyErrorStatus(code: ProxyErrorCode): number {
   return STATUS[code];
@@ -63,13 +76,16 @@ export function proxyErrorStatus(code: ProxyErrorCode): number {
 
 /**
  * An error body in the dialect of the API the client called, so that its SDK raises its usual error with our
- * message: Anthropic's `{"type":"error","error":{type,message}}` for the Messages API, else OpenAI's
- * `{"error":{message,type,param,code}}` (which OpenAI-compatible clients also read).
+ * message: Anthropic's `{"type":"error","error":{type,message}}` for the Messages API, Google's `{"error":{code,message,status}}` for
+ * Gemini paths, else OpenAI's `{"error":{message,type,param,code}}` (which OpenAI-compatible clients also read).
  */
 export function proxyErrorBody(code: ProxyErrorCode, message: string, format: WireFormat | undefined): string {
   const text = `llmeter proxy: ${message}`;
   if (format?.name === 'anthropic') {
     return JSON.stringify({ type: 'error', error: { type: ANTHROPIC_TYPE[code], message: text } });
+  }
+  if (format?.name === 'gemini') {
+    return JSON.stringify({ error: { code: STATUS[code], message: text, status: GOOGLE_STATUS[code] } });
   }
   const type = STATUS[code] < 500 ? 'invalid_request_error' : 'server_error';
   return JSON.stringify({ error: { message: text, type, param: null, code } });

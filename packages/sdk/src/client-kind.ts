@@ -1,7 +1,7 @@
 import { isRecord } from '@llmeter/core/wire';
 
 /** Which SDK a client comes from, as far as llmeter needs to know. */
-export type ClientKind = 'openai' | 'anthropic' | 'gemini';
+export type ClientKind = 'openai' | 'anthropic' | 'gemini' | 'bedrock';
 
 /** What {@link detectClient} found out about a client. */
 export interface ClientShape {
@@ -52,6 +52,16 @@ export function detectClient(client: unknown): ClientShape | undefined {
   ) {
     // Vertex AI and the Gemini API bill the same models at the same prices, but are different services to watch.
     return { kind: 'gemini', provider: client.vertexai === true ? 'vertex_ai' : 'gemini' };
+  }
+  // `@aws-sdk/client-bedrock-runtime`'s `BedrockRuntimeClient` (or its aggregated `BedrockRuntime`): a Smithy
+  // client, measured through its middleware stack.
+  if (
+    typeof client.send === 'function' &&
+    hasMethod(client, ['middlewareStack'], 'add') &&
+    isRecord(client.config) &&
+    client.config.serviceId === 'Bedrock Runtime'
+  ) {
+    return { kind: 'bedrock', provider: 'aws.bedrock' };
   }
   return undefined;
 }

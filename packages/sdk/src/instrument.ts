@@ -1,6 +1,7 @@
 import type { Labels } from '@llmeter/core';
 import {
   type Buckets,
+  type Budget,
   type CardinalityLimits,
   createMeter,
   errorReporter,
@@ -8,9 +9,16 @@ import {
   type PriceBook,
   type PriceOverrides,
 } from '@llmeter/core';
-import { anthropicWireFormat, geminiWireFormat, openAiWireFormat, type WireFormat } from '@llmeter/core/wire';
+import {
+  anthropicWireFormat,
+  bedrockWireFormat,
+  geminiWireFormat,
+  openAiWireFormat,
+  type WireFormat,
+} from '@llmeter/core/wire';
 import type { Registry } from 'prom-client';
 import { ANTHROPIC_METHODS } from './anthropic-methods.js';
+import { addBedrockMiddleware, type MiddlewareStackLike } from './bedrock-middleware.js';
 import { type ClientKind, detectClient, resolvePath } from './client-kind.js';
 import { GEMINI_METHODS, measuredGeminiMethod } from './gemini-methods.js';
 import { measuredMethod } from './measured-call.js';
@@ -40,6 +48,11 @@ export interface InstrumentOptions {
   prices?: PriceBook | PriceOverrides;
   /** Cardinality limits on label values. */
   limits?: CardinalityLimits;
+  /**
+   * Spending budgets on any label calls carry (`team`, `model`…), per UTC `day`, `week` or `month`: exported as
+   * `llm_budget_usd` and `llm_budget_spent_usd`, e.g. `[{ labels: { team: 'ads' }, usd: 500, period: 'month' }]`.
+   */
+  budgets?: readonly Budget[];
   /** Histogram buckets, in seconds. */
   buckets?: Partial<Buckets>;
   /**
@@ -61,19 +74,25 @@ const FORMATS: Readonly<Record<ClientKind, WireFormat>> = {
   openai: openAiWireFormat,
   anthropic: anthropicWireFormat,
   gemini: geminiWireFormat,
+  bedrock: bedrockWireFormat,
 };
 
 /**
  * Measures every model call a client makes, as Prometheus metrics (see the README for the metric contract).
  *
  * Returns the same client object, with the same type: `chat.completions.create`, `responses.create`,
- * `embeddings.create` and `completions.create` of an `openai` client, `messages.create` (through which
+ * `embeddings.create` and `completions.create` of an `openai` client (and `responses.retrieve` /
+ * `responses.cancel`, which carry a background response's usage, counted once per response), `messages.create` (through which
  * `messages.stream()` goes) of an `@anthropic-ai/sdk` client, and `models.generateContent`,
  * `models.generateContentStream` and `models.embedContent` (through which `chats` sessions go) of a
  * `@google/genai` client, are measured; everything else is untouched. `withOptions()` returns an instrumented
  * clone on the same metrics. Instrumenting a client twice does nothing.
  *
- * @throws TypeError when `client` is not an `openai`, `@anthropic-ai/sdk` or `@google/genai` client.
+ * A `@aws-sdk/client-bedrock-runtime` client (`BedrockRuntimeClient`) is measured through its middleware stack:
+ * `ConverseCommand`, `ConverseStreamCommand`, and `InvokeModelCommand` / `InvokeModelWithResponseStreamCommand`
+ * (with usage for Anthropic models), under the provider `aws.bedrock`.
+ *
+ * @throws TypeError when `client` is not an `openai`, `@anthropic-ai/sdk`, `@google/genai` or Bedrock Runtime client.
  * @throws MeterConfigError (from core) when the metrics cannot be registered as asked (bad names, a clash).
  *
  * @example
@@ -90,13 +109,21 @@ const FORMATS: Readonly<Record<ClientKind, WireFormat>> = {
  * const ai = instrument(new GoogleGenAI({ apiKey: process.env.GEMINI_API_KEY }));
  * const reply = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'Hello!' });
  * ```
+ *
+ * @example
+ * ```ts
+ * import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+ * import { instrument } from '@llmeter/sdk';
+ * const bedrock = instrument(new BedrockRuntimeClient({ region: 'us-east-1' }));
+ * await bedrock.send(new ConverseCommand({ modelId: 'amazon.nova-lite-v1:0', messages: [] }));
+ * ```
  */
 export function instrument<T extends object>(client: T, options: InstrumentOptions = {}): T {
   if (instrumented.has(client)) return client;
   const shape = detectClient(client);
   if (!shape) {
     throw new TypeError(
-      'llmeter: instrument() takes an OpenAI (openai), Anthropic (@anthropic-ai/sdk) or Google Gen AI (@google/genai) client',
+      'llmeter: instrument() takes an OpenAI (openai), Anthropic (@anthropic-ai/sdk), Google Gen AI (@google/genai) or Bedrock Runtime (@aws-sdk/client-bedrock-runtime) client',
     );
   }
   const report = errorReporter(options.onError);
@@ -109,6 +136,7 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
       labelNames: [...Object.keys(staticLabels ?? {}), ...(options.labelNames ?? [])],
       prices: options.prices,
       limits: options.limits,
+      budgets: options.budgets,
       buckets: options.buckets,
       onError: report,
     });
@@ -121,7 +149,9 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
     injectStreamUsage: options.injectStreamUsage ?? true,
     report,
   };
-  if (shape.kind === 'gemini') {
+  if (shape.kind === 'bedrock') {
+    addBedrockMiddleware((client as { middlewareStack: MiddlewareStackLike }).middlewareStack, context);
+  } else if (shape.kind === 'gemini') {
     for (const spec of GEMINI_METHODS) patchMethod(client, spec, context, measuredGeminiMethod);
   } else {
     for (const spec of shape.kind === 'openai' ? OPENAI_METHODS : ANTHROPIC_METHODS) {

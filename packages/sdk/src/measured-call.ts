@@ -1,8 +1,9 @@
-import { type CallEnd, callOutcome, type InFlightCall } from '@llmeter/core';
+import { type CallEnd, callOutcome, type InFlightCall, responseLedgerFor } from '@llmeter/core';
 import { isRecord, streamUsageToAsk } from '@llmeter/core/wire';
 import { callLabels } from './call-labels.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
+import { responseHeaderLookup } from './response-headers.js';
 import { isSdkStream, StreamMeasurement } from './stream-wrapper.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -53,6 +54,7 @@ class CallMeasurement {
     private readonly model: string,
     private readonly params: unknown,
     private readonly hideUsageChunk: boolean,
+    private readonly responseId: string | undefined,
   ) {}
 
   /** Follows the SDK's promise, and watches its response for failures. */
@@ -60,12 +62,22 @@ class CallMeasurement {
     this.#follow(target);
     // The SDK retries inside this promise, so it settles once per call, whatever the attempts.
     target.responsePromise.then(
-      () => {
+      (props: unknown) => {
+        this.#observeRateLimits(props);
         this.#arrived = true;
         if (this.#liveViews === 0) this.#endUnparsed();
       },
-      (error: unknown) => this.#fail(error),
+      (error: unknown) => {
+        this.#observeRateLimits(error);
+        this.#fail(error);
+      },
     );
+  }
+
+  /** The provider's rate limits, from the headers of the response (or of the error) the call settled with. */
+  #observeRateLimits(settled: unknown): void {
+    const header = responseHeaderLookup(settled);
+    if (header !== undefined) this.context.meter.observeRateLimits(this.context.provider, this.model, header);
   }
 
   /** Replaces the promise's parse, `asResponse` and `_thenUnwrap` with ones that measure on the way. */
@@ -112,7 +124,9 @@ class CallMeasurement {
 
   /** Records the call as {@link callOutcome} decides from what was seen. */
   #end(end: CallEnd): void {
-    this.call.end(callOutcome({ ...end, onError: this.context.report }));
+    const { context, responseId, model } = this;
+    const ledger = responseLedgerFor(context.meter.registry);
+    this.call.end(callOutcome({ ...end, onError: context.report, ledger, responseId, model }));
   }
 
   #parse(parse: AnyFunction, target: unknown, args: unknown[]): unknown {
@@ -152,6 +166,7 @@ class CallMeasurement {
           model: this.model,
           requestBody: this.params,
           hideUsageChunk: this.hideUsageChunk,
+          responseId: this.responseId,
         });
       } else {
         this.#end({ transport: 'complete', response: context.format.parseResponse(this.spec.operation, data) });
@@ -216,11 +231,20 @@ export function measuredMethod(
     const startedAt = performance.now();
     let callArgs = args;
     let hideUsageChunk = false;
-    const params = args[0];
     const { format } = context;
-    const { model, stream } = format.readRequest(params);
+    const responseId = spec.responseIdArgument === true && typeof args[0] === 'string' ? args[0] : undefined;
+    const paramsAt = spec.paramsArgument ?? (spec.responseIdArgument === true ? undefined : 0);
+    const params = paramsAt === undefined ? undefined : args[paramsAt];
+    const request = format.readRequest(params);
+    const { stream } = request;
+    let { model } = request;
+    // A poll names no model: it joins the series of the call that started the response, when this process saw it.
+    if (responseId !== undefined && model === '') {
+      model = responseLedgerFor(context.meter.registry).modelOf(responseId) ?? '';
+    }
     try {
-      const option = context.injectStreamUsage ? streamUsageToAsk(format, spec.operation, params) : undefined;
+      const option =
+        context.injectStreamUsage && paramsAt === 0 ? streamUsageToAsk(format, spec.operation, params) : undefined;
       if (option !== undefined && isRecord(params)) {
         callArgs = [option.ask(params), ...args.slice(1)];
         hideUsageChunk = true;
@@ -253,7 +277,7 @@ export function measuredMethod(
       }
       const call = start(context, spec, model, stream, startedAt);
       if (call) {
-        new CallMeasurement(call, context, spec, model, params, hideUsageChunk).attach(result);
+        new CallMeasurement(call, context, spec, model, params, hideUsageChunk, responseId).attach(result);
       }
     } catch (error) {
       context.report(error);

@@ -1,4 +1,4 @@
-import { callOutcome, type InFlightCall, type Operation, type TransportEnding } from '@llmeter/core';
+import { callOutcome, type InFlightCall, type Operation, responseLedgerFor, type TransportEnding } from '@llmeter/core';
 import { isRecord, type StreamAccumulator } from '@llmeter/core/wire';
 import type { MeasurementContext } from './measurement-context.js';
 
@@ -32,6 +32,8 @@ export interface StreamCall {
   requestBody: unknown;
   /** llmeter asked for `include_usage` on the caller's behalf, so the chunks it adds are hidden. */
   hideUsageChunk: boolean;
+  /** The OpenAI response a resume (`responses.retrieve(id, { stream: true })`) names. */
+  responseId?: string | undefined;
 }
 
 /**
@@ -150,11 +152,12 @@ export class StreamMeasurement {
     if (this.#ended) return;
     this.#ended = true;
     const endedAt = performance.now();
-    const { call, context, operation, model, requestBody } = this.info;
+    const { call, context, operation, model, requestBody, responseId } = this.info;
     const onError = context.report;
     try {
       const stream = { summary: this.#accumulator.summary(), format: context.format, operation, model, requestBody };
-      call.end(callOutcome({ transport, error, stream, endedAt, onError }));
+      const ledger = responseLedgerFor(context.meter.registry);
+      call.end(callOutcome({ transport, error, stream, endedAt, onError, ledger, responseId, model }));
     } catch (failure) {
       // Reading the summary failed (a bug): record what is known without it.
       context.report(failure);

@@ -1,5 +1,6 @@
 export { DEFAULT_GEMINI_EMBEDDING_DIMENSIONS, DEFAULT_GEMINI_MODEL } from './gemini-replies.js';
 export { DEFAULT_EMBEDDING_DIMENSIONS, SIMULATED_OPENAI_MODELS, simulatedEmbedding } from './openai-replies.js';
+export { DEFAULT_RATE_LIMITS, type SimulatedRateLimits } from './rate-limit-headers.js';
 export type { RealisticProfileOptions } from './realistic-profile.js';
 export { REALISTIC_MODELS } from './realistic-profile.js';
 export type { ScriptedReply, SimulatedToolCall, SimulatedUsage } from './scripted-reply.js';

@@ -1,3 +1,4 @@
+import type { BackgroundResponses } from './background-responses.js';
 import { type OpenAIReplyContext, responseModel, wantsStream } from './openai-replies.js';
 import type { ReplyPlan } from './reply-playback.js';
 import type { ResolvedReply } from './scripted-reply.js';
@@ -20,10 +21,15 @@ function outputText(text: string) {
   return { type: 'output_text', annotations: [], logprobs: [], text };
 }
 
-/** `POST /v1/responses`: a `response` object, or its event stream (`response.created` … `response.completed`). */
-export function responsesPlan(ctx: OpenAIReplyContext): ReplyPlan {
+/**
+ * `POST /v1/responses`: a `response` object, or its event stream (`response.created` … `response.completed`).
+ * With `background: true` the response is stored in `background` to be polled, resumed and cancelled: the JSON
+ * reply is the `queued` response (no usage yet, as from the real API), and a stream starts `queued`.
+ */
+export function responsesPlan(ctx: OpenAIReplyContext, background?: BackgroundResponses): ReplyPlan {
   const { reply, body, ids, created } = ctx;
-  const id = ids.next('resp_');
+  const id = ids.next(`resp_${background?.idTag ?? ''}`);
+  const isBackground = body.background === true && background !== undefined;
   const messageId = reply.chunks.length > 0 || !reply.toolCall ? ids.next('msg_') : undefined;
   const callItemId = reply.toolCall ? ids.next('fc_') : '';
   const callId = reply.toolCall ? ids.next('call_') : '';
@@ -50,7 +56,7 @@ export function responsesPlan(ctx: OpenAIReplyContext): ReplyPlan {
     object: 'response',
     created_at: created,
     status,
-    background: false,
+    background: isBackground,
     error: null,
     incomplete_details: null,
     instructions: typeof body.instructions === 'string' ? body.instructions : null,
@@ -77,18 +83,37 @@ export function responsesPlan(ctx: OpenAIReplyContext): ReplyPlan {
   if (hasMessage) finalOutput.push(message('completed', reply.text));
   if (reply.toolCall) finalOutput.push(functionCall('completed', reply.toolCall.arguments));
   const usage = reply.omitUsage ? {} : { usage: responsesUsage(reply) };
+  const stored = {
+    queued: response('queued', []),
+    inProgress: response('in_progress', []),
+    completed: response('completed', finalOutput, usage),
+  };
 
   if (!wantsStream(body)) {
-    return { kind: 'json', body: response('completed', finalOutput, usage) };
+    if (!isBackground) return { kind: 'json', body: stored.completed };
+    background?.add(id, { ...stored, events: [] });
+    return { kind: 'json', body: stored.queued };
   }
 
   let sequence = 0;
-  const event = (type: string, fields: Record<string, unknown>): string =>
-    sseFrame({ type, ...fields, sequence_number: sequence++ }, type);
-  const head = [
-    event('response.created', { response: response('in_progress', []) }),
-    event('response.in_progress', { response: response('in_progress', []) }),
-  ];
+  // A background stream's events are kept, to be replayed to a client that resumes it.
+  const events: { sequence: number; frame: string }[] = [];
+  const event = (type: string, fields: Record<string, unknown>): string => {
+    const frame = sseFrame({ type, ...fields, sequence_number: sequence }, type);
+    if (isBackground) events.push({ sequence, frame });
+    sequence++;
+    return frame;
+  };
+  const head = isBackground
+    ? [
+        event('response.created', { response: stored.queued }),
+        event('response.queued', { response: stored.queued }),
+        event('response.in_progress', { response: stored.inProgress }),
+      ]
+    : [
+        event('response.created', { response: response('in_progress', []) }),
+        event('response.in_progress', { response: response('in_progress', []) }),
+      ];
   const content: string[][] = [];
   // Text so far, for the partial output a `response.failed` carries.
   const textAfter: string[] = [];
@@ -149,7 +174,8 @@ export function responsesPlan(ctx: OpenAIReplyContext): ReplyPlan {
   } else {
     tail.push(...messageDone);
   }
-  tail.push(event('response.completed', { response: response('completed', finalOutput, usage) }));
+  tail.push(event('response.completed', { response: stored.completed }));
+  if (isBackground) background?.add(id, { ...stored, events });
 
   // The lifecycle events above took their sequence numbers in wire order; a failure after `sent` chunks
   // follows the head and those chunks' events.

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicErrorBody, anthropicHeaders, messagesPlan } from './anthropic-replies.js';
+import { BackgroundResponses } from './background-responses.js';
+import { answerBedrock, bedrockRoute } from './bedrock-replies.js';
 import {
   type GeminiRoute,
   geminiErrorBody,
@@ -19,6 +21,7 @@ import {
   openaiErrorBody,
   openaiHeaders,
 } from './openai-replies.js';
+import { RateLimitWindows, type SimulatedRateLimits } from './rate-limit-headers.js';
 import { createRealisticProfile, type RealisticProfileOptions } from './realistic-profile.js';
 import { generationMs, pause, playStream, type ReplyPlan, sendJson } from './reply-playback.js';
 import { responsesPlan } from './responses-api-replies.js';
@@ -56,6 +59,13 @@ export interface SimulatorOptions extends RealisticProfileOptions {
   profile?: 'scripted' | 'realistic';
   /** The reply when the queue is empty (scripted profile). Default: every {@link ScriptedReply} default. */
   defaultReply?: ScriptedReply;
+  /**
+   * The rate limits OpenAI and Anthropic replies report in their headers (`x-ratelimit-*`,
+   * `anthropic-ratelimit-*`, and `retry-after` on a 429), per provider and model, in a fixed window opened by
+   * its first request; each successful reply draws one request and its input and output tokens. Default: the
+   * high-tier `DEFAULT_RATE_LIMITS`; `false` sends no rate-limit headers. Gemini sends none.
+   */
+  rateLimits?: Partial<Record<'openai' | 'anthropic', SimulatedRateLimits>> | false;
 }
 
 /** A running simulator. */
@@ -90,9 +100,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const queue: ScriptedReply[] = [];
   const requests: ReceivedRequest[] = [];
   const ids = new IdSource();
+  const background = new BackgroundResponses();
   const shutdown = new AbortController();
   const realistic = options.profile === 'realistic' ? createRealisticProfile(options) : undefined;
   const defaultReply = options.defaultReply ?? {};
+  const rateLimits = options.rateLimits === false ? undefined : new RateLimitWindows(options.rateLimits);
 
   const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
     handle(req, res).catch(() => {
@@ -127,6 +139,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         : provider === 'gemini'
           ? geminiHeaders(processingMs)
           : openaiHeaders(requestId, processingMs);
+    const model = isRecord(body) && typeof body.model === 'string' ? body.model : '';
+    // What is left of the rate limits once this reply drew `charge` from them (nothing, for an error).
+    const limitHeaders = (status: number, charge?: { input: number; output: number }): Record<string, string> => {
+      if (rateLimits === undefined || provider === 'gemini') return {};
+      const headers = rateLimits.headers(provider, model, charge);
+      return status === 429 ? { ...headers, 'retry-after': rateLimits.retryAfter(provider, model) } : headers;
+    };
     const sendError = (reply: ResolvedReply, status: number, message?: string) => {
       const errorBody =
         provider === 'anthropic'
@@ -137,6 +156,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const headers = {
         'content-type': 'application/json',
         ...providerHeaders(reply.headersDelayMs),
+        ...limitHeaders(status),
         ...reply.headers,
       };
       return sendJson(res, status, headers, errorBody, reply.headersDelayMs, signal);
@@ -159,6 +179,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     const reply = resolveReply(scripted);
+    const bedrock = method === 'POST' ? bedrockRoute(path) : undefined;
+    if (bedrock !== undefined) {
+      await answerBedrock(res, { route: bedrock, reply, body, rawBody, ids, requestId, signal });
+      return;
+    }
     if (rawBody === undefined) {
       await sendError(reply, 413);
       return;
@@ -180,7 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const plan =
       gemini === undefined
-        ? planFor(method, route, reply, isRecord(body) ? body : {})
+        ? planFor(method, route, url, reply, isRecord(body) ? body : {})
         : method === 'POST'
           ? geminiPlan({ reply, body: isRecord(body) ? body : {}, ids, route: gemini })
           : undefined;
@@ -190,12 +215,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (plan.kind === 'json') {
       const waitMs = reply.headersDelayMs + (route === '/models' ? 0 : generationMs(reply, reply.chunks.length));
-      const headers = { ...providerHeaders(waitMs), 'content-type': 'application/json', ...reply.headers };
+      const headers = {
+        ...providerHeaders(waitMs),
+        ...limitHeaders(reply.status, reply.usage),
+        'content-type': 'application/json',
+        ...reply.headers,
+      };
       await sendJson(res, reply.status, headers, plan.body, waitMs, signal);
       return;
     }
     // A stream's processing time is what passes before its headers.
-    const headers: OutgoingHttpHeaders = { ...providerHeaders(reply.headersDelayMs) };
+    const headers: OutgoingHttpHeaders = {
+      ...providerHeaders(reply.headersDelayMs),
+      ...limitHeaders(reply.status, reply.usage),
+    };
     headers['content-type'] =
       gemini === undefined ? 'text/event-stream; charset=utf-8' : geminiStreamContentType(gemini);
     headers['cache-control'] = 'no-cache';
@@ -206,18 +239,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function planFor(
     method: string,
     route: string,
+    url: string,
     reply: ResolvedReply,
     body: Record<string, unknown>,
   ): ReplyPlan | undefined {
     const created = Math.floor(Date.now() / 1000);
     const ctx: OpenAIReplyContext = { reply, body, ids, created };
     if (method === 'GET' && route === '/models') return { kind: 'json', body: modelsListBody(created) };
+    const stored = BACKGROUND_RESPONSE_ROUTE.exec(route);
+    if (stored !== null) return backgroundPlan(background, method, stored[1] ?? '', stored[2] !== undefined, url);
     if (method !== 'POST') return undefined;
     switch (route) {
       case '/chat/completions':
         return chatCompletionPlan(ctx);
       case '/responses':
-        return responsesPlan(ctx);
+        return responsesPlan(ctx, background);
       case '/completions':
         return completionPlan(ctx);
       case '/embeddings':
@@ -249,6 +285,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset() {
       queue.length = 0;
       requests.length = 0;
+      background.clear();
     },
     async close() {
       if (shutdown.signal.aborted) return;
@@ -258,6 +295,38 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await closed;
     },
   };
+}
+
+/** `/responses/{id}` (poll, resume) and `/responses/{id}/cancel`, on the route without its `/v1`. */
+const BACKGROUND_RESPONSE_ROUTE = /^\/responses\/([^/]+)(\/cancel)?$/;
+
+/**
+ * A stored background response's route: `GET /responses/{id}` its current state (JSON), or with
+ * `?stream=true` its events after `starting_after`; `POST /responses/{id}/cancel` cancels it. `undefined` (a
+ * 404) for an unknown id or another method.
+ */
+function backgroundPlan(
+  background: BackgroundResponses,
+  method: string,
+  id: string,
+  cancel: boolean,
+  url: string,
+): ReplyPlan | undefined {
+  if (cancel) {
+    const cancelled = method === 'POST' ? background.cancel(id) : undefined;
+    return cancelled === undefined ? undefined : { kind: 'json', body: cancelled };
+  }
+  if (method !== 'GET') return undefined;
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  if (query.get('stream') !== 'true') {
+    const state = background.poll(id);
+    return state === undefined ? undefined : { kind: 'json', body: state };
+  }
+  const after = query.get('starting_after');
+  const frames = background.resume(id, after === null ? undefined : Number(after));
+  return frames === undefined
+    ? undefined
+    : { kind: 'stream', head: frames, content: [], tail: [], errorTail: () => [] };
 }
 
 /** The route the realistic profile knows a Gemini request by: its embedding methods, or generation. */

@@ -87,6 +87,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       port: options.port ?? DEMO_DEFAULTS.port,
       upstreams: { openai: simulator.url, anthropic: simulator.url },
       labelHeaders: [DEMO_LABEL],
+      // A daily budget on the calls that come through the proxy, so that the budget metrics and rules show.
+      budgets: [{ labels: { [DEMO_LABEL]: 'proxy' }, usd: 5, period: 'day' }],
       registry,
       logLevel: 'silent',
       timeouts: { upstreamMs: PROXY_UPSTREAM_TIMEOUT_MS, shutdownMs: drainMs },

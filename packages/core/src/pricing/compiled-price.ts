@@ -10,19 +10,101 @@ interface TierTable {
 /** A price per `per` units: a plain number or a tier table. */
 type Rate = number | TierTable;
 
+/** The usage units llmeter reports, as genai-prices names them (its `usage` keys). */
+type UnitKey =
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'cache_read_tokens'
+  | 'cache_write_tokens'
+  | 'cache_write_1h_tokens'
+  | 'input_audio_tokens'
+  | 'cache_audio_read_tokens'
+  | 'output_audio_tokens'
+  | 'output_reasoning_tokens'
+  | 'web_searches'
+  | 'code_executions'
+  | 'requests';
+
+interface UnitDef {
+  readonly key: UnitKey;
+  readonly priceKey: string;
+  readonly per: number;
+  /** genai-prices' dimensions of the unit: a unit whose dimensions include another's is a part of it. */
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+const INPUT = { direction: 'input', family: 'tokens' };
+const OUTPUT = { direction: 'output', family: 'tokens' };
+
+// The units of genai-prices (its prices/units.yml) that llmeter's Usage can fill, with their dimensions as
+// genai-prices defines them. A priced unit llmeter never reports (images, video, pages) is charged 0 there too.
+const UNITS: readonly UnitDef[] = [
+  { key: 'input_tokens', priceKey: 'input_mtok', per: 1e6, dimensions: INPUT },
+  { key: 'output_tokens', priceKey: 'output_mtok', per: 1e6, dimensions: OUTPUT },
+  {
+    key: 'cache_read_tokens',
+    priceKey: 'cache_read_mtok',
+    per: 1e6,
+    dimensions: { ...INPUT, token_type: 'cache_read' },
+  },
+  {
+    key: 'cache_write_tokens',
+    priceKey: 'cache_write_mtok',
+    per: 1e6,
+    dimensions: { ...INPUT, token_type: 'cache_write' },
+  },
+  {
+    key: 'cache_write_1h_tokens',
+    priceKey: 'cache_write_1h_mtok',
+    per: 1e6,
+    dimensions: { ...INPUT, token_type: 'cache_write', cache_ttl: '1h' },
+  },
+  { key: 'input_audio_tokens', priceKey: 'input_audio_mtok', per: 1e6, dimensions: { ...INPUT, modality: 'audio' } },
+  {
+    key: 'cache_audio_read_tokens',
+    priceKey: 'cache_audio_read_mtok',
+    per: 1e6,
+    dimensions: { ...INPUT, modality: 'audio', token_type: 'cache_read' },
+  },
+  { key: 'output_audio_tokens', priceKey: 'output_audio_mtok', per: 1e6, dimensions: { ...OUTPUT, modality: 'audio' } },
+  {
+    key: 'output_reasoning_tokens',
+    priceKey: 'output_reasoning_mtok',
+    per: 1e6,
+    dimensions: { ...OUTPUT, token_type: 'reasoning' },
+  },
+  {
+    key: 'web_searches',
+    priceKey: 'web_searches_kcount',
+    per: 1e3,
+    dimensions: { family: 'tool_calls', tool_type: 'web_search' },
+  },
+  {
+    key: 'code_executions',
+    priceKey: 'code_executions_kcount',
+    per: 1e3,
+    dimensions: { family: 'tool_calls', tool_type: 'code_execution' },
+  },
+  { key: 'requests', priceKey: 'requests_kcount', per: 1e3, dimensions: { family: 'requests' } },
+];
+
+/** One priced unit of a model, with the priced units that are parts of it. */
+interface PricedUnit {
+  readonly key: UnitKey;
+  readonly rate: Rate;
+  readonly per: number;
+  /** Indexes (into {@link CompiledPrice.units}, all smaller than this unit's) of its priced parts. */
+  readonly parts: readonly number[];
+}
+
 /**
- * A model's price reduced to what llmeter's {@link Usage} can be charged for, so that a call's cost is plain
- * arithmetic. Token rates are USD per million; an absent rate means those tokens have no price of their own
- * and are charged as their parent (`cacheRead`/`cacheWrite` as input, `reasoning` as output).
+ * A model's price reduced to the units llmeter's {@link Usage} reports, ordered most specific first, so that a
+ * call's cost is plain arithmetic over a handful of entries.
  */
 export interface CompiledPrice {
-  readonly input: Rate;
-  readonly output: Rate;
-  readonly cacheRead: Rate | undefined;
-  readonly cacheWrite: Rate | undefined;
-  readonly reasoning: Rate | undefined;
-  /** USD per thousand requests, for providers that charge per call. */
-  readonly requests: Rate | undefined;
+  readonly units: readonly PricedUnit[];
+  /** Whether any rate is tiered (tiers are chosen by the request's total input tokens). */
+  readonly tiered: boolean;
 }
 
 /** A genai-prices price: price key (`input_mtok`, …) to a number or `{ base, tiers }`. */
@@ -31,71 +113,102 @@ type BundledPrice = Readonly<Record<string, unknown>>;
 /**
  * Compiles a genai-prices model price. Returns `undefined` when the model has no per-token price (e.g. one
  * billed per audio hour only): charging such a call 0 would be a guess.
- *
- * Keys other than the ones compiled here price usage llmeter never reports (audio, images, web searches),
- * which genai-prices would charge 0 for as well.
  */
 export function compileBundledPrice(price: BundledPrice): CompiledPrice | undefined {
-  const input = toRate(price.input_mtok);
-  const output = toRate(price.output_mtok);
-  if (input === undefined && output === undefined) return undefined;
-  return {
-    input: input ?? 0,
-    output: output ?? 0,
-    cacheRead: toRate(price.cache_read_mtok),
-    cacheWrite: toRate(price.cache_write_mtok),
-    reasoning: toRate(price.output_reasoning_mtok),
-    requests: toRate(price.requests_kcount),
-  };
+  if (toRate(price.input_mtok) === undefined && toRate(price.output_mtok) === undefined) return undefined;
+  const rates = new Map<UnitKey, Rate>();
+  for (const unit of UNITS) {
+    const rate = toRate(price[unit.priceKey]);
+    if (rate !== undefined) rates.set(unit.key, rate);
+  }
+  return compile(rates);
 }
 
 /** Compiles a user's {@link ModelPrice}; cached and cache-write tokens default to the input price. */
 export function compileModelPrice(price: ModelPrice): CompiledPrice {
-  return {
-    input: price.input,
-    output: price.output,
-    cacheRead: price.cachedInput ?? price.input,
-    cacheWrite: price.cacheWrite ?? price.input,
-    reasoning: undefined,
-    requests: undefined,
-  };
+  return compile(
+    new Map<UnitKey, Rate>([
+      ['input_tokens', price.input],
+      ['output_tokens', price.output],
+      ['cache_read_tokens', price.cachedInput ?? price.input],
+      ['cache_write_tokens', price.cacheWrite ?? price.input],
+    ]),
+  );
+}
+
+function compile(rates: ReadonlyMap<UnitKey, Rate>): CompiledPrice {
+  // genai-prices' order: more dimensions (more specific) first, then by key, so parts come before wholes.
+  const defs = UNITS.filter((unit) => rates.has(unit.key)).sort(
+    (a, b) => Object.keys(b.dimensions).length - Object.keys(a.dimensions).length || a.key.localeCompare(b.key),
+  );
+  const units = defs.map((def, index) => ({
+    key: def.key,
+    rate: rates.get(def.key) ?? 0,
+    per: def.per,
+    parts: defs.flatMap((other, otherIndex) => (otherIndex !== index && isPartOf(other, def) ? [otherIndex] : [])),
+  }));
+  return { units, tiered: units.some((unit) => typeof unit.rate !== 'number') };
+}
+
+function isPartOf(part: UnitDef, whole: UnitDef): boolean {
+  return Object.entries(whole.dimensions).every(([name, value]) => part.dimensions[name] === value);
+}
+
+/** The count of one unit in a call's usage. */
+function unitCount(usage: Usage, key: UnitKey): number {
+  switch (key) {
+    case 'input_tokens':
+      return usage.input;
+    case 'output_tokens':
+      return usage.output;
+    case 'cache_read_tokens':
+      return usage.cachedInput;
+    case 'cache_write_tokens':
+      return usage.cacheWrite;
+    case 'cache_write_1h_tokens':
+      return usage.cacheWrite1h ?? 0;
+    case 'input_audio_tokens':
+      return usage.audioInput ?? 0;
+    case 'cache_audio_read_tokens':
+      // No provider llmeter reads reports cached audio apart from cached text.
+      return 0;
+    case 'output_audio_tokens':
+      return usage.audioOutput ?? 0;
+    case 'output_reasoning_tokens':
+      return usage.reasoning;
+    case 'web_searches':
+      return usage.serverToolCalls?.web_search ?? 0;
+    case 'code_executions':
+      return usage.serverToolCalls?.code_execution ?? 0;
+    case 'requests':
+      return 1;
+  }
 }
 
 /**
- * USD for `usage` at `price`, computed the way genai-prices' `calcPrice` does:
- * - tokens with a price of their own are taken out of their parent (cache reads and writes out of input,
- *   reasoning out of output) and charged at their own rate; the rest of the parent at the parent's rate;
- * - a tiered rate is chosen by the request's TOTAL input tokens (cache included), strictly above a tier's
- *   `start`, and applies to every token of that kind in the request (not marginally);
- * - a per-request price is charged once per call.
+ * USD for `usage` at `price`, computed the way genai-prices' `calcPrice` does: each priced unit is charged
+ * for its count less the counts of its priced parts (cache reads, cache writes and audio out of input, 1-hour
+ * writes out of cache writes, reasoning and audio out of output); a tiered rate is chosen by the request's
+ * TOTAL input tokens, strictly above a tier's `start`, and applies to every unit of that kind (not
+ * marginally); a per-request price is charged once per call.
  *
- * Counts that do not add up (cached plus cache-write above input) are clamped at 0 rather than thrown on, since
- * this runs on every call; genai-prices rejects such usage.
+ * Counts that do not add up (parts above their whole) are clamped at 0 rather than thrown on, since this runs
+ * on every call; genai-prices rejects such usage.
  */
 export function costOf(price: CompiledPrice, usage: Usage): number {
-  const tierInput = usage.input;
-  let inputLeft = usage.input;
-  let input = 0;
-  if (price.cacheRead !== undefined) {
-    inputLeft -= usage.cachedInput;
-    input += charge(price.cacheRead, usage.cachedInput, tierInput, 1e6);
+  const units = price.units;
+  const tierInput = price.tiered ? usage.input : 0;
+  const leaves: number[] = [];
+  let total = 0;
+  for (let i = 0; i < units.length; i++) {
+    const unit = units[i] as PricedUnit;
+    let leaf = unitCount(usage, unit.key);
+    for (const part of unit.parts) leaf -= leaves[part] ?? 0;
+    if (leaf < 0) leaf = 0;
+    leaves.push(leaf);
+    total += charge(unit.rate, leaf, tierInput, unit.per);
   }
-  if (price.cacheWrite !== undefined) {
-    inputLeft -= usage.cacheWrite;
-    input += charge(price.cacheWrite, usage.cacheWrite, tierInput, 1e6);
-  }
-  input += charge(price.input, inputLeft, tierInput, 1e6);
-
-  let outputLeft = usage.output;
-  let output = 0;
-  if (price.reasoning !== undefined) {
-    outputLeft -= usage.reasoning;
-    output += charge(price.reasoning, usage.reasoning, tierInput, 1e6);
-  }
-  output += charge(price.output, outputLeft, tierInput, 1e6);
-
-  const other = price.requests === undefined ? 0 : charge(price.requests, 1, tierInput, 1e3);
-  return input + output + other;
+  return total;
 }
 
 function charge(rate: Rate, count: number, tierInput: number, per: number): number {

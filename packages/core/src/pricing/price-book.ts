@@ -49,13 +49,28 @@ export class PriceBook {
   }
 
   /**
-   * USD for a call's usage; `undefined` when the model has no known price (never guessed).
+   * USD for a call's usage, its {@link Usage.subCalls} at their own models' prices included; `undefined` when a
+   * model has no known price (never guessed).
    *
    * `provider` is llmeter's provider label (`openai`, `azure`, `api.groq.com`, an upstream's name, …); when it
    * maps to no known provider, the model id alone selects the price. Dated model ids
    * (`claude-sonnet-4-5-20250929`) and aliases (`claude-3-5-haiku-latest`) resolve through genai-prices' rules.
    */
   cost(provider: string, model: string, usage: Usage): number | undefined {
+    const own = this.#costOne(provider, model, usage);
+    if (own === undefined || usage.subCalls === undefined) return own;
+    // Sub-inferences (Anthropic's advisor) are billed at their own model's price; a call with any part of
+    // unknown price has an unknown cost rather than a partial one.
+    let total = own;
+    for (const sub of usage.subCalls) {
+      const cost = this.#costOne(provider, sub.model, sub.usage);
+      if (cost === undefined) return undefined;
+      total += cost;
+    }
+    return total;
+  }
+
+  #costOne(provider: string, model: string, usage: Usage): number | undefined {
     const key = `${provider}\n${model}`;
     const now = this.#clock();
     let entry = this.#entries.get(key);

@@ -16,6 +16,8 @@ import { findProvider } from '@pydantic/genai-prices';
 export function genaiProviderId(provider: string): string | undefined {
   const label = provider.trim().toLowerCase();
   if (label === '') return undefined;
+  // The SDK's Bedrock label: a name with a dot, not a host.
+  if (label === 'aws.bedrock') return 'aws';
   if (/[.:/]/.test(label)) {
     const url = label.includes('://') ? label : `https://${label}`;
     return findProvider({ providerApiUrl: url })?.id;

@@ -43,7 +43,7 @@ export interface MetricsSummary {
 }
 
 /** The {@link Usage} field of each value of the `type` label. */
-const TOKEN_FIELDS: ReadonlyMap<string, keyof Usage> = new Map(TOKEN_TYPES);
+const TOKEN_FIELDS: ReadonlyMap<string, (typeof TOKEN_TYPES)[number][1]> = new Map(TOKEN_TYPES);
 
 const ERROR_STATUS: Status = 'error';
 

@@ -1,6 +1,6 @@
+import { isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
 import { type AnthropicCounts, anthropicCounts, anthropicUsage } from './anthropic-usage.js';
-import { isRecord, parseEventData, stringField } from './json-shape.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
@@ -15,7 +15,8 @@ const TEXT_DELTA_FIELDS: Readonly<Record<string, string>> = {
 /**
  * Follows an Anthropic Messages stream. Input and cache counts come from `message_start` (and from
  * `message_delta` when a newer API repeats them there); `message_delta.usage.output_tokens` is cumulative, so
- * the latest one wins.
+ * the latest one wins. With compaction, `message_delta` carries the counts after compaction (overwriting
+ * `message_start`'s cache reads) and `usage.iterations`, from which the billed totals are summed.
  */
 export class AnthropicStreamAccumulator implements StreamAccumulator {
   readonly #output = new TextParts('', STREAM_TEXT_LIMIT);
@@ -23,8 +24,12 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
     input: undefined,
     cacheRead: undefined,
     cacheCreation: undefined,
+    cacheCreation1h: undefined,
     output: undefined,
     thinking: undefined,
+    webSearches: undefined,
+    webFetches: undefined,
+    iterations: undefined,
   };
   #model: string | undefined;
   #finished = false;
@@ -83,8 +88,12 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
     counts.input = next.input ?? counts.input;
     counts.cacheRead = next.cacheRead ?? counts.cacheRead;
     counts.cacheCreation = next.cacheCreation ?? counts.cacheCreation;
+    counts.cacheCreation1h = next.cacheCreation1h ?? counts.cacheCreation1h;
     counts.output = next.output ?? counts.output;
     counts.thinking = next.thinking ?? counts.thinking;
+    counts.webSearches = next.webSearches ?? counts.webSearches;
+    counts.webFetches = next.webFetches ?? counts.webFetches;
+    counts.iterations = next.iterations ?? counts.iterations;
   }
 
   #delta(delta: unknown): StreamEventKind {

@@ -177,3 +177,66 @@ describe('anthropicWireFormat.requestText', () => {
     }
   });
 });
+
+describe('anthropicWireFormat: charges beyond plain tokens', () => {
+  it('reads 1-hour cache writes apart, and server tool calls by tool', () => {
+    const body = {
+      model: 'claude-sonnet-4-5',
+      usage: {
+        input_tokens: 100,
+        cache_creation_input_tokens: 3000,
+        cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 },
+        cache_read_input_tokens: 0,
+        output_tokens: 40,
+        server_tool_use: { web_search_requests: 3, web_fetch_requests: 0 },
+      },
+    };
+    expect(format.parseResponse('chat', body).usage).toEqual({
+      input: 3100,
+      output: 40,
+      cachedInput: 0,
+      cacheWrite: 3000,
+      cacheWrite1h: 2000,
+      reasoning: 0,
+      serverToolCalls: { web_search: 3 },
+    });
+  });
+
+  it('sums billed iterations, an advisor’s apart at its own model, and keeps top-level counts without them', () => {
+    const body = {
+      model: 'claude-sonnet-4-6',
+      usage: {
+        input_tokens: 50,
+        output_tokens: 10,
+        output_tokens_details: { thinking_tokens: 4 },
+        iterations: [
+          { type: 'compaction', input_tokens: 100, cache_read_input_tokens: 5000, output_tokens: 80 },
+          { type: 'advisor_message', model: 'claude-opus-4-1', input_tokens: 700, output_tokens: 20 },
+          { type: 'message', input_tokens: 50, output_tokens: 10 },
+        ],
+      },
+    };
+    expect(format.parseResponse('chat', body).usage).toEqual({
+      input: 5150,
+      output: 90,
+      cachedInput: 5000,
+      cacheWrite: 0,
+      reasoning: 4,
+      subCalls: [
+        {
+          model: 'claude-opus-4-1',
+          usage: { input: 700, output: 20, cachedInput: 0, cacheWrite: 0, reasoning: 0 },
+        },
+      ],
+    });
+    // An iteration that cannot be read leaves the top-level counts, which Anthropic always sends.
+    const odd = { usage: { ...body.usage, iterations: [{ type: 'message', input_tokens: 'x', output_tokens: 1 }] } };
+    expect(format.parseResponse('chat', odd).usage).toEqual({
+      input: 50,
+      output: 10,
+      cachedInput: 0,
+      cacheWrite: 0,
+      reasoning: 4,
+    });
+  });
+});

@@ -1,7 +1,7 @@
+import { field, isRecord, stringField } from '../json-shape.js';
 import type { Operation } from '../record.js';
 import { AnthropicStreamAccumulator } from './anthropic-stream.js';
 import { anthropicCounts, anthropicUsage } from './anthropic-usage.js';
-import { field, isRecord, stringField } from './json-shape.js';
 import { readRequestFacts } from './request-facts.js';
 import { endpointPath } from './request-path.js';
 import { TextParts } from './text-parts.js';

@@ -1,5 +1,5 @@
+import { field, isRecord } from '../json-shape.js';
 import type { Operation } from '../record.js';
-import { field, isRecord } from './json-shape.js';
 import { TextParts } from './text-parts.js';
 
 /**

@@ -1,6 +1,6 @@
+import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
 import { geminiUsage } from './gemini-usage.js';
-import { field, isRecord, parseEventData, stringField } from './json-shape.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 

@@ -1,5 +1,5 @@
+import { field, isRecord } from '../json-shape.js';
 import type { Usage } from '../record.js';
-import { field, isRecord } from './json-shape.js';
 import { tokenCount, usageFromCounts } from './usage-counts.js';
 
 /**

@@ -1,9 +1,9 @@
+import { field, isRecord, stringField } from '../json-shape.js';
 import type { Operation } from '../record.js';
 import { geminiModelName, geminiOperation, geminiPathFacts, isGeminiStreamMethod } from './gemini-path.js';
 import { geminiRequestText } from './gemini-request-text.js';
 import { GeminiStreamAccumulator } from './gemini-stream.js';
 import { geminiEmbeddingUsage, geminiUsage } from './gemini-usage.js';
-import { field, isRecord, stringField } from './json-shape.js';
 import type { RequestFacts, ResponseSummary, WireFormat } from './wire-format.js';
 
 /**

@@ -1,5 +1,5 @@
+import { isRecord } from '../json-shape.js';
 import type { Operation } from '../record.js';
-import { isRecord } from './json-shape.js';
 import type { StreamUsageOption } from './wire-format.js';
 
 /**

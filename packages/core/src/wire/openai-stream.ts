@@ -1,8 +1,9 @@
-import type { Operation, Usage } from '../record.js';
-import { isRecord, parseEventData, stringField } from './json-shape.js';
-import { openAiUsage } from './openai-usage.js';
+import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
+import { emptyUsage, type Operation, type Usage } from '../record.js';
+import { openAiResponseState } from './openai-response-state.js';
+import { openAiUsage, withOpenAiToolCalls } from './openai-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
-import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
+import type { ResponseState, StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
 /**
  * Responses API events whose `delta` is output the model generated, so the first one marks time to first
@@ -50,6 +51,8 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
   #model: string | undefined;
   #finished = false;
   #failed = false;
+  /** The Responses API response the stream is about (its id, last status, background flag). */
+  #state: ResponseState | undefined;
   /** Indexes of chat choices seen without a `finish_reason` yet. */
   readonly #openChoices = new Set<unknown>();
   #anyChoiceFinished = false;
@@ -77,6 +80,7 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     return {
       usage: this.#usage,
       responseModel: this.#model,
+      responseState: this.#state,
       finished: this.#finished,
       failed: this.#failed,
       outputText: () => output.text(),
@@ -100,9 +104,15 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
       case RESPONSES_AUDIO_DELTA:
         return typeof event.delta === 'string' && event.delta !== '' ? 'content' : 'other';
       case 'error':
+        // Out of quota: the request was refused for billing, so nothing was billed (the `openai` SDK throws at
+        // this event, before the `response.failed` with `"usage": null` that says so).
+        if (errorCode(event) === 'insufficient_quota') this.#noCharge();
         return this.#fail();
       case 'response.failed':
         this.#takeResponse(event.response);
+        // A response that failed with `"usage": null` before generating anything (insufficient quota, a refused
+        // request) billed nothing: that is the provider's own report, not a gap for a local estimate to fill.
+        if (field(event.response, 'usage') === null) this.#noCharge();
         return this.#fail();
       case 'response.completed':
       case 'response.incomplete':
@@ -119,19 +129,34 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     }
   }
 
+  /**
+   * Records that the provider billed nothing, unless usage was reported or output already streamed (then tokens
+   * were generated and the estimate stands).
+   */
+  #noCharge(): void {
+    if (this.#usage === undefined && this.#output.length === 0) this.#usage = emptyUsage();
+  }
+
   #takeResponse(response: unknown): void {
+    this.#state = openAiResponseState(response, this.#state);
     if (!isRecord(response)) return;
     this.#model = stringField(response, 'model') ?? this.#model;
-    this.#usage = openAiUsage(response.usage, 'responses') ?? this.#usage;
+    this.#usage = withOpenAiToolCalls(openAiUsage(response.usage, 'responses'), response) ?? this.#usage;
   }
 
   #chunk(chunk: Record<string, unknown>): StreamEventKind {
     // OpenAI and compatible servers (vLLM, OpenRouter) report a mid-stream failure as a chunk with `error`.
-    if (chunk.error !== undefined && chunk.error !== null) return this.#fail();
+    if (chunk.error !== undefined && chunk.error !== null) {
+      // OpenRouter's error chunk carries the usage billed up to the error: the provider's report, not a gap.
+      if (isRecord(chunk.usage)) this.#usage = openAiUsage(chunk.usage, this.#operation) ?? this.#usage;
+      return this.#fail();
+    }
     // Azure's first chunk (prompt filter results) has an empty model, which must not hide the real one.
     this.#model = stringField(chunk, 'model') ?? this.#model;
     const hasUsage = isRecord(chunk.usage);
     if (hasUsage) this.#usage = openAiUsage(chunk.usage, this.#operation) ?? this.#usage;
+    // Groq reports a stream's usage on its finish chunk as `x_groq.usage` (OpenAI's counts, plus timings).
+    else this.#usage = openAiUsage(field(chunk.x_groq, 'usage'), this.#operation) ?? this.#usage;
     const choices = chunk.choices;
     let content = false;
     if (Array.isArray(choices)) {
@@ -185,4 +210,9 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     this.#output.add(value);
     return true;
   }
+}
+
+/** The `code` of a Responses `error` event (`{ error: { code } }`, or `code` at the top as older events have it). */
+function errorCode(event: Record<string, unknown>): unknown {
+  return field(event.error, 'code') ?? event.code;
 }

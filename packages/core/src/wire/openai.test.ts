@@ -17,7 +17,9 @@ describe('openAiWireFormat.operationForPath', () => {
     ['/openai/deployments/ada/embeddings?api-version=2024-10-21', 'embeddings'],
     ['/v1/completions', 'text_completion'],
     ['/completions', 'text_completion'],
-    ['/v1/responses/resp_123', 'other'],
+    ['/v1/responses/resp_123', 'responses'],
+    ['/v1/responses/resp_123/cancel', 'responses'],
+    ['/v1/responses/resp_123/input_items', 'other'],
     ['/v1/chat/completions/chatcmpl-123', 'other'],
     ['/v1/models', 'other'],
     ['', 'other'],
@@ -254,5 +256,37 @@ describe('openAiWireFormat.requestText', () => {
       }
     }
     expect(format.requestText('chat', { messages: [null, 1, { content: [null, 2, { text: 3 }] }] })).toBe('');
+  });
+});
+
+describe('openAiWireFormat: charges beyond plain tokens', () => {
+  it('reads audio tokens as parts of input and output', () => {
+    const body = {
+      model: 'gpt-audio',
+      usage: {
+        prompt_tokens: 64,
+        completion_tokens: 90,
+        prompt_tokens_details: { audio_tokens: 44, cached_tokens: 0 },
+        completion_tokens_details: { audio_tokens: 70, reasoning_tokens: 0 },
+      },
+    };
+    expect(openAiWireFormat.parseResponse('chat', body).usage).toEqual({
+      input: 64,
+      output: 90,
+      cachedInput: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+      audioInput: 44,
+      audioOutput: 70,
+    });
+  });
+
+  it('counts each Responses web_search_call output item as one web search', () => {
+    const body = {
+      model: 'gpt-5',
+      output: [{ type: 'web_search_call' }, { type: 'reasoning' }, { type: 'web_search_call' }, { type: 'message' }],
+      usage: { input_tokens: 10, output_tokens: 5 },
+    };
+    expect(openAiWireFormat.parseResponse('responses', body).usage?.serverToolCalls).toEqual({ web_search: 2 });
   });
 });

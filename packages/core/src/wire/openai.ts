@@ -1,25 +1,39 @@
+import { field, stringField } from '../json-shape.js';
 import type { Operation } from '../record.js';
-import { field, stringField } from './json-shape.js';
 import { openAiRequestText } from './openai-request-text.js';
+import { openAiResponseState, responseIdOfPath } from './openai-response-state.js';
 import { OpenAiStreamAccumulator } from './openai-stream.js';
 import { openAiStreamUsage } from './openai-stream-usage.js';
-import { openAiUsage } from './openai-usage.js';
+import { openAiUsage, withOpenAiToolCalls } from './openai-usage.js';
 import { readRequestFacts } from './request-facts.js';
 import { endpointPath } from './request-path.js';
-import type { WireFormat } from './wire-format.js';
+import type { ResponseSummary, WireFormat } from './wire-format.js';
 
 /**
  * The operation an OpenAI (or OpenAI-compatible, or Azure OpenAI) request path names, by its last segments:
  * `/v1/chat/completions`, `/chat/completions` and `/openai/deployments/X/chat/completions` are all `chat`.
- * Longer paths (`/v1/responses/{id}`, `/v1/chat/completions/{id}`) retrieve stored objects: `other`.
+ * A response's own paths (`/v1/responses/{id}`: poll or resume; `/v1/responses/{id}/cancel`) are `responses`:
+ * a background response's usage arrives there. Other longer paths (`/v1/chat/completions/{id}`,
+ * `/v1/responses/{id}/input_items`) retrieve stored objects: `other`.
  */
 function operationForPath(path: string): Operation {
   const endpoint = endpointPath(path);
   if (endpoint.endsWith('/chat/completions')) return 'chat';
   if (endpoint.endsWith('/completions')) return 'text_completion';
-  if (endpoint.endsWith('/responses')) return 'responses';
+  if (endpoint.endsWith('/responses') || responseIdOfPath(endpoint) !== undefined) return 'responses';
   if (endpoint.endsWith('/embeddings')) return 'embeddings';
   return 'other';
+}
+
+/** Azure OpenAI's `/openai/deployments/{deployment}/…` (a front end's prefix before it allowed). */
+const AZURE_DEPLOYMENT = /\/openai\/deployments\/([^/]+)\//;
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**
@@ -33,10 +47,22 @@ function operationForPath(path: string): Operation {
 export const openAiWireFormat: WireFormat = {
   name: 'openai',
   operationForPath,
-  readRequest: readRequestFacts,
+  readRequest(body, path) {
+    const facts = readRequestFacts(body);
+    if (facts.model !== '' || path === undefined) return facts;
+    // Azure OpenAI names a deployment in the path and no model in the body: the deployment stands for the model
+    // (the response's `model` prices the call).
+    const deployment = AZURE_DEPLOYMENT.exec(endpointPath(path))?.[1];
+    return deployment === undefined ? facts : { ...facts, model: safeDecode(deployment) };
+  },
   streamUsageOption: openAiStreamUsage,
   parseResponse(operation, body) {
-    return { usage: openAiUsage(field(body, 'usage'), operation), responseModel: stringField(body, 'model') };
+    const summary: ResponseSummary = {
+      usage: withOpenAiToolCalls(openAiUsage(field(body, 'usage'), operation), body),
+      responseModel: stringField(body, 'model'),
+    };
+    if (operation === 'responses') summary.responseState = openAiResponseState(body);
+    return summary;
   },
   createStreamAccumulator(operation) {
     return new OpenAiStreamAccumulator(operation);

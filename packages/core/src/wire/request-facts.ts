@@ -1,4 +1,4 @@
-import { isRecord } from './json-shape.js';
+import { isRecord } from '../json-shape.js';
 import type { RequestFacts } from './wire-format.js';
 
 /**

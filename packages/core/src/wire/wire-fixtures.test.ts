@@ -335,7 +335,11 @@ describe('JSON fixtures', () => {
   for (const [file, format, operation, expectedUsage, model] of cases) {
     it(`${file}: usage and response model`, () => {
       const body: unknown = JSON.parse(new TextDecoder().decode(fixture(file)));
-      expect(format.parseResponse(operation, body)).toEqual({ usage: expectedUsage, responseModel: model });
+      // A Responses API body also tells which response it is (its usage is counted once per id).
+      const { responseState, ...summary } = format.parseResponse(operation, body);
+      expect(summary).toEqual({ usage: expectedUsage, responseModel: model });
+      if (operation === 'responses') expect(responseState).toMatchObject({ status: 'completed', background: false });
+      else expect(responseState).toBeUndefined();
     });
   }
 });

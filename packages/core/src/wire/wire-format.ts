@@ -1,7 +1,7 @@
 import type { Operation, Usage } from '../record.js';
 
 /** The wire formats llmeter understands. An OpenAI-compatible server speaks `openai`. */
-export type WireFormatName = 'openai' | 'anthropic' | 'gemini';
+export type WireFormatName = 'openai' | 'anthropic' | 'gemini' | 'bedrock' | 'ollama';
 
 /** What a complete (non-streamed) response body tells about the call. */
 export interface ResponseSummary {
@@ -9,6 +9,26 @@ export interface ResponseSummary {
   usage?: Usage | undefined;
   /** The model that answered, as the provider names it (e.g. `gpt-4o-2024-08-06`). */
   responseModel?: string | undefined;
+  /**
+   * An OpenAI Responses API response object's identity and state, when the body (or the stream) carried one: a
+   * response can be seen several times (created, polled, resumed), and its usage must be counted once.
+   */
+  responseState?: ResponseState | undefined;
+}
+
+/** Which response a body showed, and how far along it was. */
+export interface ResponseState {
+  /** The response id (`resp_…`). */
+  id: string;
+  /** `queued`, `in_progress`, `completed`, `incomplete`, `failed`, `cancelled` (as the provider says it). */
+  status: string;
+  /** Created with `background: true`: it runs on after its stream stops being read, and is billed in full. */
+  background: boolean;
+  /**
+   * The state is final: the response will not change again and its usage (when it has any) is final. Decided by
+   * the wire format, so that front ends and `callOutcome` need no provider knowledge.
+   */
+  final: boolean;
 }
 
 /**

@@ -28,6 +28,8 @@ const page = {
   p95: element('total-p95', HTMLElement),
   inFlight: element('total-in-flight', HTMLElement),
   unpriced: element('unpriced-list', HTMLUListElement),
+  headroom: element('headroom-list', HTMLUListElement),
+  budgets: element('budgets-list', HTMLUListElement),
   table: element('models', HTMLTableElement),
   modelCount: element('model-count', HTMLElement),
 };
@@ -65,12 +67,51 @@ function renderUnpriced(data: PageData): void {
   page.unpriced.replaceChildren(...items);
 }
 
+/** A list's items, or one "none" item saying why it is empty. */
+function listItems(texts: string[], none: string): HTMLLIElement[] {
+  const items = texts.map((text) => {
+    const item = document.createElement('li');
+    item.textContent = text;
+    return item;
+  });
+  if (items.length === 0) {
+    const item = document.createElement('li');
+    item.className = 'none';
+    item.textContent = none;
+    items.push(item);
+  }
+  return items;
+}
+
+function renderLimits(data: PageData): void {
+  page.headroom.replaceChildren(
+    ...listItems(
+      data.headroom.map(
+        (one) =>
+          `${one.model} (${one.provider}) ${one.resource}: ${formatRatio(one.share)} left, ` +
+          `${formatCount(one.remaining)} of ${formatCount(one.limit)}, resets in ${formatSeconds(one.resetSeconds)}`,
+      ),
+      'none: no response reported rate limits',
+    ),
+  );
+  page.budgets.replaceChildren(
+    ...listItems(
+      data.budgets.map((one) => {
+        const on = Object.entries(one.labels).map(([name, value]) => `${name}=${value}`);
+        return `${on.length > 0 ? on.join(', ') : 'all calls'} (${one.period}): ${formatUsd(one.spentUsd)} of ${formatUsd(one.usd)}`;
+      }),
+      'none configured',
+    ),
+  );
+}
+
 function render(data: PageData): void {
   lastData = data;
   renderFilters(data, page, () => void refresh());
   renderNumbers(data);
   for (const figure of document.querySelectorAll<HTMLElement>('figure.chart')) renderChart(figure, data.charts);
   renderUnpriced(data);
+  renderLimits(data);
   renderTable(data, page.table, page.modelCount, sort);
   updates += 1;
   document.body.dataset.updates = String(updates);

@@ -1,0 +1,84 @@
+// A fake OpenAI upstream on 127.0.0.1 for the proxy benchmarks: a 454-byte JSON chat reply, or a stream of
+// `chunks` SSE events (plus the usage event when the request asks for it, as OpenAI does).
+//
+// Two arrival patterns, chosen per request by the body's `user` field (which every proxy passes on):
+// - "spaced" (the default): one event per write, one write per event-loop turn, as a model's tokens arrive;
+// - "burst": every event written back to back in one turn, as a fast model or a buffering hop delivers them.
+import { createServer } from 'node:http';
+
+function chunk(content, usage) {
+  const body = {
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model: 'gpt-4o-2024-08-06',
+    system_fingerprint: 'fp_bench',
+    choices: usage ? [] : [{ index: 0, delta: { content }, logprobs: null, finish_reason: null }],
+  };
+  if (usage !== undefined) body.usage = usage;
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+/**
+ * Starts the upstream; resolves to `{ url, close }`.
+ * @param {{ chunks: number }} options
+ */
+export async function startFakeUpstream({ chunks }) {
+  const usage = { prompt_tokens: 12, completion_tokens: chunks, total_tokens: 12 + chunks };
+  const json = JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: 1700000000,
+    model: 'gpt-4o-2024-08-06',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there!' }, finish_reason: 'stop' }],
+    usage: { ...usage, completion_tokens: 4, total_tokens: 16 },
+  });
+  const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const parts = [];
+    req.on('data', (part) => parts.push(part));
+    req.on('end', () => {
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(parts).toString());
+      } catch {
+        // A readiness probe (GET /) or anything that is not a chat call.
+        res.writeHead(404).end();
+        return;
+      }
+      if (!body.stream) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.end(json);
+        return;
+      }
+      const withUsage = body.stream_options?.include_usage === true;
+      const event = (index) => chunk(` tok${index}`, withUsage ? null : undefined);
+      const tail = `${withUsage ? chunk('', usage) : ''}data: [DONE]\n\n`;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (body.user === 'burst') {
+        for (let sent = 0; sent < chunks; sent++) res.write(event(sent));
+        res.end(tail);
+        return;
+      }
+      let sent = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        if (sent < chunks) {
+          res.write(event(sent++));
+          setImmediate(next);
+          return;
+        }
+        res.end(tail);
+      };
+      next();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}

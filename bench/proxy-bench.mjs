@@ -1,0 +1,98 @@
+// The proxy section of `npm run bench`: CPU of the proxy process per request, requests per second, and added
+// time to first byte, for every proxy in lib/proxy-contenders.mjs side by side (interleaved rounds, medians).
+
+import { startFakeUpstream } from './lib/fake-upstream.mjs';
+import { call, closeLoad, load } from './lib/http-load.mjs';
+import { processCpuMicros, processRssMb } from './lib/process-cpu.mjs';
+import { startProxyContenders } from './lib/proxy-contenders.mjs';
+import { median } from './lib/stats.mjs';
+
+export const PROXY_SIZES = {
+  full: { rounds: 5, json: 2000, stream: 200, chunks: 200, concurrency: 8, ttfb: 60 },
+  smoke: { rounds: 1, json: 10, stream: 3, chunks: 200, concurrency: 2, ttfb: 2 },
+};
+
+function cases(chunks) {
+  const messages = [{ role: 'user', content: 'Say hello' }];
+  const asked = { stream: true, stream_options: { include_usage: true } };
+  return [
+    { name: 'JSON chat reply', body: { model: 'gpt-4o', messages }, stream: false },
+    ...['spaced', 'burst'].flatMap((arrival) => [
+      {
+        name: `${chunks}-chunk stream, usage asked, ${arrival}`,
+        body: { model: 'gpt-4o', messages, user: arrival, ...asked },
+        stream: true,
+      },
+      {
+        name: `${chunks}-chunk stream, usage injected, ${arrival}`,
+        body: { model: 'gpt-4o', messages, user: arrival, stream: true },
+        stream: true,
+      },
+    ]),
+  ];
+}
+
+/** One round of `count` requests through one proxy: CPU µs per request and requests per second. */
+async function round(contender, body, count, concurrency) {
+  const cpuBefore = processCpuMicros(contender.pid);
+  const started = performance.now();
+  await load(contender.url, body, count, concurrency, contender.headers);
+  const seconds = (performance.now() - started) / 1000;
+  return { cpu: (processCpuMicros(contender.pid) - cpuBefore) / count, rps: count / seconds };
+}
+
+/**
+ * Runs the proxy benchmark; resolves to `{ rows, notes }`, a row per case and proxy:
+ * `{ case, name, floor, cpuUs, cpuRatio, rps, rpsRatio, ttfbAddedMs }`.
+ */
+export async function runProxyBench(size) {
+  const upstream = await startFakeUpstream({ chunks: size.chunks });
+  const { contenders, skipped } = await startProxyContenders(upstream.url);
+  const rows = [];
+  try {
+    for (const one of cases(size.chunks)) {
+      const count = one.stream ? size.stream : size.json;
+      for (const contender of contenders) {
+        await load(contender.url, one.body, Math.min(count, 100), size.concurrency, contender.headers); // warm-up
+      }
+      const samples = new Map(contenders.map((contender) => [contender, { cpu: [], rps: [] }]));
+      for (let index = 0; index < size.rounds; index++) {
+        // Rotate who goes first, so that drift (GC, CPU frequency, neighbours) hits every proxy alike.
+        const order = contenders.map((_, at) => contenders[(at + index) % contenders.length]);
+        for (const contender of order) {
+          const { cpu, rps } = await round(contender, one.body, count, size.concurrency);
+          samples.get(contender).cpu.push(cpu);
+          samples.get(contender).rps.push(rps);
+        }
+      }
+      const ttfb = new Map([[null, []], ...contenders.map((contender) => [contender, []])]);
+      // One request at a time, direct and through each proxy in turn.
+      for (let index = 0; index < size.ttfb; index++) {
+        ttfb.get(null).push(await call(upstream.url, one.body));
+        for (const contender of contenders) {
+          ttfb.get(contender).push(await call(contender.url, one.body, contender.headers));
+        }
+      }
+      const floor = samples.get(contenders[0]);
+      for (const contender of contenders) {
+        const { cpu, rps } = samples.get(contender);
+        rows.push({
+          case: one.name,
+          name: contender.name,
+          floor: contender.floor === true,
+          cpuUs: median(cpu),
+          cpuRatio: median(cpu) / median(floor.cpu),
+          rps: median(rps),
+          rpsRatio: median(rps) / median(floor.rps),
+          ttfbAddedMs: median(ttfb.get(contender)) - median(ttfb.get(null)),
+        });
+      }
+    }
+    const rss = contenders.map((contender) => `${contender.name} ${processRssMb(contender.pid).toFixed(0)} MB`);
+    return { rows, notes: [...skipped.map((what) => `left out: ${what}`), `RSS after the run: ${rss.join(', ')}`] };
+  } finally {
+    for (const contender of contenders) contender.stop();
+    closeLoad();
+    upstream.close();
+  }
+}

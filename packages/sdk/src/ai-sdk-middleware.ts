@@ -1,0 +1,254 @@
+import {
+  type CallEnd,
+  callOutcome,
+  createMeter,
+  errorReporter,
+  type InFlightCall,
+  type Labels,
+  type Meter,
+  type Operation,
+} from '@llmeter/core';
+import { isRecord } from '@llmeter/core/wire';
+import { aiSdkProviderLabel } from './ai-sdk-provider.js';
+import { measuredAiSdkStream } from './ai-sdk-stream.js';
+import { aiSdkEmbeddingUsage, aiSdkUsage } from './ai-sdk-usage.js';
+import { callLabels } from './call-labels.js';
+import type { InstrumentOptions } from './instrument.js';
+
+/** How {@link llmeterMiddleware} measures: `instrument`'s options, less those about an SDK client's requests. */
+export type AiSdkMiddlewareOptions = Omit<InstrumentOptions, 'injectStreamUsage' | 'provider'> & {
+  /**
+   * The `provider` label. Default from the wrapped model's `provider` id: its first segment (`openai.chat` →
+   * `openai`, `anthropic.messages` → `anthropic`, `groq.chat` → `groq`), with `google.generative-ai` → `gemini`,
+   * `google.vertex.*` → `vertex_ai` and `amazon-bedrock` → `aws.bedrock`, as the other front ends name them.
+   */
+  provider?: string;
+};
+
+/** The parts of an AI SDK model (language or embedding, any version) llmeter reads. */
+export interface AiSdkModelLike {
+  readonly provider: string;
+  readonly modelId: string;
+}
+
+/**
+ * A language model middleware that `wrapLanguageModel` of `ai` 5 (LanguageModelV2), 6 (V3) and 7 (V4) all
+ * accept: its functions are generic over the model version's own result types, so each version's type checker
+ * sees its own. `specificationVersion` is `'v3'` because `ai` 6's type demands exactly that; `ai` 5 and 7 read
+ * no version from a middleware.
+ */
+export interface LlmeterLanguageModelMiddleware {
+  readonly specificationVersion: 'v3';
+  wrapGenerate: <R extends object>(options: {
+    doGenerate: () => PromiseLike<R>;
+    params: unknown;
+    model: AiSdkModelLike;
+  }) => Promise<R>;
+  wrapStream: <R extends { stream: ReadableStream<unknown> }>(options: AiSdkStreamOptions<R>) => Promise<R>;
+}
+
+/** What `wrapStream` gets from `wrapLanguageModel` (of any version), as far as llmeter reads it. */
+export interface AiSdkStreamOptions<R> {
+  doStream: () => PromiseLike<R>;
+  params: unknown;
+  model: AiSdkModelLike;
+}
+
+/** An embedding model middleware that `wrapEmbeddingModel` of `ai` 6 (EmbeddingModelV3) and 7 (V4) accept. */
+export interface LlmeterEmbeddingModelMiddleware {
+  readonly specificationVersion: 'v3';
+  wrapEmbed: <R extends object>(options: {
+    doEmbed: () => PromiseLike<R>;
+    params: unknown;
+    model: AiSdkModelLike;
+  }) => Promise<R>;
+}
+
+/** What every measured call of one middleware shares. */
+interface AiSdkContext {
+  meter: Meter;
+  provider: string | undefined;
+  staticLabels: Labels | undefined;
+  report: (error: unknown) => void;
+}
+
+function contextOf(options: AiSdkMiddlewareOptions): AiSdkContext {
+  const report = errorReporter(options.onError);
+  const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
+  const meter =
+    options.meter ??
+    createMeter({
+      registry: options.registry,
+      prefix: options.prefix,
+      labelNames: [...Object.keys(staticLabels ?? {}), ...(options.labelNames ?? [])],
+      prices: options.prices,
+      limits: options.limits,
+      buckets: options.buckets,
+      onError: report,
+    });
+  return { meter, provider: options.provider, staticLabels, report };
+}
+
+function start(context: AiSdkContext, model: AiSdkModelLike, operation: Operation, stream: boolean) {
+  try {
+    return context.meter.start({
+      provider: context.provider ?? aiSdkProviderLabel(String(model.provider)),
+      operation,
+      model: typeof model.modelId === 'string' ? model.modelId : '',
+      stream,
+      labels: callLabels(context.staticLabels),
+    });
+  } catch (error) {
+    context.report(error);
+    return undefined;
+  }
+}
+
+/**
+ * The HTTP status of a failed call: the AI SDK's `APICallError` carries it as `statusCode` (a name core's
+ * `errorTypeFromError` does not read), so it is handed to `callOutcome` as the response's status.
+ */
+function failure(error: unknown): CallEnd {
+  const status = isRecord(error) && typeof error.statusCode === 'number' ? error.statusCode : undefined;
+  return { transport: 'failed', error, status };
+}
+
+function end(call: InFlightCall | undefined, context: AiSdkContext, what: CallEnd): void {
+  if (call === undefined) return;
+  try {
+    call.end(callOutcome({ ...what, onError: context.report }));
+  } catch (error) {
+    context.report(error);
+  }
+}
+
+/** `response.modelId` of a generate result, when the provider named the model that answered. */
+function responseModelOf(result: object): string | undefined {
+  const response = (result as { response?: unknown }).response;
+  const modelId = isRecord(response) ? response.modelId : undefined;
+  return typeof modelId === 'string' && modelId !== '' ? modelId : undefined;
+}
+
+/**
+ * Measures every call of an AI SDK language model (`generateText`, `streamText`, `generateObject`, agents…) as
+ * Prometheus metrics, with the contract of {@link instrument} (operation `chat`): tokens by type and cost from
+ * the usage the model reports (V2's numbers, V3's and V4's `inputTokens` / `outputTokens` objects), provider and
+ * model from the wrapped model, time to first token at a stream's first text, reasoning or tool-input delta, and
+ * errors (an `APICallError`'s status, an abort, a stream that fails or is dropped), each call recorded once.
+ *
+ * The AI SDK retries above its middleware, so each attempt is a call of its own, as the provider saw it.
+ * {@link withLabels} scopes apply to the calls made inside them.
+ *
+ * @throws MeterConfigError (from core) when the metrics cannot be registered as asked (bad names, a clash).
+ *
+ * @example
+ * ```ts
+ * import { openai } from '@ai-sdk/openai';
+ * import { generateText, wrapLanguageModel } from 'ai';
+ * import { llmeterMiddleware } from '@llmeter/sdk';
+ * const model = wrapLanguageModel({ model: openai('gpt-4o-mini'), middleware: llmeterMiddleware() });
+ * const { text } = await generateText({ model, prompt: 'Hello!' });
+ * ```
+ */
+export function llmeterMiddleware(options: AiSdkMiddlewareOptions = {}): LlmeterLanguageModelMiddleware {
+  const context = contextOf(options);
+  return {
+    specificationVersion: 'v3',
+    async wrapGenerate({ doGenerate, model }) {
+      const call = start(context, model, 'chat', false);
+      let result: Awaited<ReturnType<typeof doGenerate>>;
+      try {
+        result = await doGenerate();
+      } catch (error) {
+        end(call, context, failure(error));
+        throw error;
+      }
+      end(call, context, {
+        transport: 'complete',
+        response: { usage: usageOf(context, result), responseModel: responseModelOf(result) },
+      });
+      return result;
+    },
+    async wrapStream<R extends { stream: ReadableStream<unknown> }>({
+      doStream,
+      params,
+      model,
+    }: AiSdkStreamOptions<R>): Promise<R> {
+      const call = start(context, model, 'chat', true);
+      let result: R;
+      try {
+        result = await doStream();
+      } catch (error) {
+        end(call, context, failure(error));
+        throw error;
+      }
+      if (call === undefined) return result;
+      try {
+        const stream = measuredAiSdkStream(result.stream, {
+          call,
+          model: model.modelId,
+          params,
+          report: context.report,
+        });
+        return { ...result, stream };
+      } catch (error) {
+        context.report(error);
+        end(call, context, { transport: 'complete' });
+        return result;
+      }
+    },
+  };
+}
+
+function usageOf(context: AiSdkContext, result: object) {
+  try {
+    return aiSdkUsage((result as { usage?: unknown }).usage);
+  } catch (error) {
+    context.report(error);
+    return undefined;
+  }
+}
+
+/**
+ * Measures every call of an AI SDK embedding model (`embed`, `embedMany`) as operation `embeddings`, with the
+ * options of {@link llmeterMiddleware}. `wrapEmbeddingModel` exists from `ai` 6 on; `ai` 5 has no embedding
+ * middleware.
+ *
+ * @throws MeterConfigError (from core) when the metrics cannot be registered as asked (bad names, a clash).
+ *
+ * @example
+ * ```ts
+ * import { openai } from '@ai-sdk/openai';
+ * import { embed, wrapEmbeddingModel } from 'ai';
+ * import { llmeterEmbeddingMiddleware } from '@llmeter/sdk';
+ * const model = wrapEmbeddingModel({
+ *   model: openai.embedding('text-embedding-3-small'),
+ *   middleware: llmeterEmbeddingMiddleware(),
+ * });
+ * const { embedding } = await embed({ model, value: 'sunny day at the beach' });
+ * ```
+ */
+export function llmeterEmbeddingMiddleware(options: AiSdkMiddlewareOptions = {}): LlmeterEmbeddingModelMiddleware {
+  const context = contextOf(options);
+  return {
+    specificationVersion: 'v3',
+    async wrapEmbed({ doEmbed, model }) {
+      const call = start(context, model, 'embeddings', false);
+      let result: Awaited<ReturnType<typeof doEmbed>>;
+      try {
+        result = await doEmbed();
+      } catch (error) {
+        end(call, context, failure(error));
+        throw error;
+      }
+      let usage: ReturnType<typeof aiSdkEmbeddingUsage>;
+      try {
+        usage = aiSdkEmbeddingUsage((result as { usage?: unknown }).usage);
+      } catch (error) {
+        context.report(error);
+      }
+      end(call, context, { transport: 'complete', response: { usage } });
+      return result;
+    },
+  };
+}
