@@ -62,9 +62,18 @@ describe('runDemo', () => {
     expect(Number(totalLine?.[1])).toBeGreaterThan(0);
     expect(result.summary.total.costUsd).toBeGreaterThan(0);
 
-    // Both ways in were used and measured on the one registry.
+    // Both ways in were used and measured on the one registry: every client library got calls through, and every
+    // call that succeeded (the AI SDK's through llmeterMiddleware too) was counted.
     expect(result.traffic.started).toBeGreaterThanOrEqual(20);
+    for (const client of ['openai', 'anthropic', 'gemini', 'ai-sdk'] as const) {
+      expect(result.traffic.succeededBy[client], client).toBeGreaterThan(0);
+    }
     expect(result.summary.total.requests).toBeGreaterThanOrEqual(result.traffic.succeeded);
+    // The providers side by side, as the dashboard shows them.
+    expect(new Set(result.summary.models.map((model) => model.provider))).toEqual(
+      new Set(['openai', 'anthropic', 'gemini']),
+    );
+    expect(finalTable).toMatch(/^gemini-2\.5-flash(-lite)? +gemini +\d+ /m);
     expect(result.interrupted).toBe(false);
     // Everything stopped: nothing in flight, both servers closed.
     expect(result.summary.total.inFlight).toBe(0);

@@ -82,6 +82,13 @@ describe('Bedrock replies', () => {
     sim.enqueue({ chunks: ['a', 'b'], errorEventAfterChunks: 1 });
     const response = await post('/model/m/converse-stream', { messages: [] });
     const messages = decodeMessages(new Uint8Array(await response.arrayBuffer()));
+    // The head and the one chunk sent before the failure, then the exception in place of the rest.
+    expect(messages.map((m) => m.headers[':event-type'] ?? m.headers[':exception-type'])).toEqual([
+      'messageStart',
+      'contentBlockDelta',
+      'modelStreamErrorException',
+    ]);
+    expect(messages[2]?.payload).toEqual({ message: 'The model stream failed (simulated).' });
     expect(messages.at(-1)?.headers).toEqual({
       ':exception-type': 'modelStreamErrorException',
       ':content-type': 'application/json',

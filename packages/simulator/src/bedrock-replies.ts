@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { EVENT_STREAM_CONTENT_TYPE, eventMessage, exceptionMessage, writeMessages } from './bedrock-event-stream.js';
 import type { IdSource } from './ids.js';
-import { generationMs, pause, sendJson } from './reply-playback.js';
+import { generationMs, pause, playStream, type StreamPlan, sendJson } from './reply-playback.js';
 import type { ResolvedReply } from './scripted-reply.js';
 
 /** A Bedrock Runtime request path: `/model/{modelId}/{action}`. */
@@ -38,11 +38,11 @@ export interface BedrockReplyContext {
 }
 
 /** A stream as event-stream messages, in the parts the reply's timing and faults act on. */
-interface BinaryStreamPlan {
-  head: Uint8Array[];
-  content: Uint8Array[][];
-  tail: Uint8Array[];
-  errorTail: Uint8Array[];
+type BinaryStreamPlan = StreamPlan<Uint8Array>;
+
+/** How Bedrock ends a stream that fails midway, whatever was sent before: one exception message. */
+function streamFailure(): Uint8Array[] {
+  return [exceptionMessage('modelStreamErrorException', 'The model stream failed (simulated).')];
 }
 
 /**
@@ -76,7 +76,7 @@ export async function answerBedrock(res: ServerResponse, ctx: BedrockReplyContex
   const plan = route.action === 'converse-stream' ? converseStreamPlan(reply) : invokeStreamPlan(ctx);
   const headers: OutgoingHttpHeaders = { ...baseHeaders, 'content-type': EVENT_STREAM_CONTENT_TYPE, ...reply.headers };
   if (!(await pause(reply.headersDelayMs, signal))) return;
-  await playBinaryStream(res, headers, plan, reply, signal);
+  await playStream(res, headers, plan, reply, signal, writeMessages);
 }
 
 function isAnthropic(model: string): boolean {
@@ -158,8 +158,7 @@ function converseStreamPlan(reply: ResolvedReply): BinaryStreamPlan {
       metrics: { latencyMs: Math.round(generationMs(reply, reply.chunks.length)) },
     }),
   ];
-  const errorTail = [exceptionMessage('modelStreamErrorException', 'The model stream failed (simulated).')];
-  return { head, content, tail, errorTail };
+  return { kind: 'stream', head, content, tail, errorTail: streamFailure };
 }
 
 /** Anthropic's usage object, as Anthropic models report it through `InvokeModel`. */
@@ -236,7 +235,6 @@ function invokeStreamPlan(ctx: BedrockReplyContext): BinaryStreamPlan {
     ...(cachedInput > 0 ? { cacheReadInputTokenCount: cachedInput } : {}),
     ...(cacheWrite > 0 ? { cacheWriteInputTokenCount: cacheWrite } : {}),
   };
-  const errorTail = [exceptionMessage('modelStreamErrorException', 'The model stream failed (simulated).')];
   if (!isAnthropic(route.model)) {
     const content = reply.chunks.map((generation) => [chunk({ generation, stop_reason: null })]);
     const tail = [
@@ -248,7 +246,7 @@ function invokeStreamPlan(ctx: BedrockReplyContext): BinaryStreamPlan {
         'amazon-bedrock-invocationMetrics': metrics,
       }),
     ];
-    return { head: [], content, tail, errorTail };
+    return { kind: 'stream', head: [], content, tail, errorTail: streamFailure };
   }
   const head = [
     chunk({
@@ -278,47 +276,7 @@ function invokeStreamPlan(ctx: BedrockReplyContext): BinaryStreamPlan {
     }),
     chunk({ type: 'message_stop', 'amazon-bedrock-invocationMetrics': metrics }),
   ];
-  return { head, content, tail, errorTail };
-}
-
-/** Plays an event stream with the reply's timing and faults, as `playStream` does for SSE. */
-async function playBinaryStream(
-  res: ServerResponse,
-  headers: OutgoingHttpHeaders,
-  plan: BinaryStreamPlan,
-  reply: ResolvedReply,
-  signal: AbortSignal,
-): Promise<void> {
-  if (res.destroyed) return;
-  res.writeHead(200, headers);
-  res.flushHeaders();
-  if (!(await writeMessages(res, plan.head, signal))) return;
-  let sent = 0;
-  const fault = async (atEnd: boolean): Promise<boolean> => {
-    const cut = reply.cutAfterChunks;
-    const error = reply.errorEventAfterChunks;
-    if (cut !== undefined && (atEnd || cut <= sent) && (error === undefined || cut <= error)) {
-      res.destroy();
-      return true;
-    }
-    if (error !== undefined && (atEnd || error <= sent)) {
-      if (await writeMessages(res, plan.errorTail, signal)) res.end();
-      return true;
-    }
-    return false;
-  };
-  for (const group of plan.content) {
-    if (await fault(false)) return;
-    if (!(await pause(sent === 0 ? reply.firstChunkDelayMs : reply.chunkDelayMs, signal))) return;
-    if (!(await writeMessages(res, group, signal))) return;
-    sent += 1;
-  }
-  if (plan.content.length === 0 && !(await pause(reply.firstChunkDelayMs, signal))) return;
-  if (reply.cutAfterChunks !== undefined || reply.errorEventAfterChunks !== undefined) {
-    await fault(true);
-    return;
-  }
-  if (await writeMessages(res, plan.tail, signal)) res.end();
+  return { kind: 'stream', head, content, tail, errorTail: streamFailure };
 }
 
 /** The AWS error type Bedrock names for an HTTP status. */

@@ -1,4 +1,5 @@
 export { DEFAULT_GEMINI_EMBEDDING_DIMENSIONS, DEFAULT_GEMINI_MODEL } from './gemini-replies.js';
+export { DEFAULT_OLLAMA_MODEL } from './ollama-replies.js';
 export { DEFAULT_EMBEDDING_DIMENSIONS, SIMULATED_OPENAI_MODELS, simulatedEmbedding } from './openai-replies.js';
 export { DEFAULT_RATE_LIMITS, type SimulatedRateLimits } from './rate-limit-headers.js';
 export type { RealisticProfileOptions } from './realistic-profile.js';

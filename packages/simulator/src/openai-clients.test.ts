@@ -42,6 +42,13 @@ const clients: ClientUnderTest[] = [
 const USAGE = { input: 120, output: 30, cachedInput: 100, reasoning: 12 };
 const MESSAGES = [{ role: 'user' as const, content: 'Say hello' }];
 
+/** Every item of a stream, read to its end. */
+async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of stream) items.push(item);
+  return items;
+}
+
 describe.each(clients)('$name against the simulator', ({ create, errors }) => {
   let sim: Simulator;
   let client: OpenAI;
@@ -52,6 +59,15 @@ describe.each(clients)('$name against the simulator', ({ create, errors }) => {
   });
   afterAll(() => sim.close());
   beforeEach(() => sim.reset());
+
+  /** A chat completion stream that asks for usage, as most OpenAI callers do. */
+  const chatStreamWithUsage = () =>
+    client.chat.completions.create({
+      model: 'gpt-4o',
+      messages: MESSAGES,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
 
   it('answers a chat completion with exact usage and the default reply', async () => {
     sim.enqueue({ usage: USAGE });
@@ -86,14 +102,7 @@ describe.each(clients)('$name against the simulator', ({ create, errors }) => {
 
   it('streams a chat completion with include_usage: usage only on a last chunk with empty choices', async () => {
     sim.enqueue({ chunks: ['Hel', 'lo', '!'], usage: USAGE });
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o',
-      messages: MESSAGES,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
+    const chunks = await collect(await chatStreamWithUsage());
     expect(chunks.map((c) => c.choices[0]?.delta.content)).toEqual(['', 'Hel', 'lo', '!', undefined, undefined]);
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks[4]?.choices[0]?.finish_reason).toBe('stop');
@@ -120,14 +129,7 @@ describe.each(clients)('$name against the simulator', ({ create, errors }) => {
 
   it('omits usage on request even when include_usage was asked for', async () => {
     sim.enqueue({ omitUsage: true });
-    const stream = await client.chat.completions.create({
-      model: 'gpt-4o',
-      messages: MESSAGES,
-      stream: true,
-      stream_options: { include_usage: true },
-    });
-    const chunks = [];
-    for await (const chunk of stream) chunks.push(chunk);
+    const chunks = await collect(await chatStreamWithUsage());
     expect(chunks.every((c) => !('usage' in c) && c.choices.length === 1)).toBe(true);
   });
 

@@ -78,34 +78,24 @@ export class RateLimitWindows {
       window.input += charge.input;
       window.output += charge.output;
     }
-    const left = (limit: number, used: number) => String(Math.max(0, limit - used));
     const resetMs = window.endsAt - now;
+    const tokensUsed = window.input + window.output;
     if (provider === 'openai') {
       const reset = goDuration(resetMs);
-      return {
-        'x-ratelimit-limit-requests': String(limits.requests),
-        'x-ratelimit-remaining-requests': left(limits.requests, window.requests),
-        'x-ratelimit-reset-requests': reset,
-        'x-ratelimit-limit-tokens': String(limits.tokens),
-        'x-ratelimit-remaining-tokens': left(limits.tokens, window.input + window.output),
-        'x-ratelimit-reset-tokens': reset,
-      };
+      const name = (kind: string) => (part: LimitPart) => `x-ratelimit-${part}-${kind}`;
+      return Object.fromEntries([
+        ...limitEntries(name('requests'), limits.requests, window.requests, reset),
+        ...limitEntries(name('tokens'), limits.tokens, tokensUsed, reset),
+      ]);
     }
     const reset = new Date(window.endsAt).toISOString().replace('.000Z', 'Z');
-    return {
-      'anthropic-ratelimit-requests-limit': String(limits.requests),
-      'anthropic-ratelimit-requests-remaining': left(limits.requests, window.requests),
-      'anthropic-ratelimit-requests-reset': reset,
-      'anthropic-ratelimit-tokens-limit': String(limits.tokens),
-      'anthropic-ratelimit-tokens-remaining': left(limits.tokens, window.input + window.output),
-      'anthropic-ratelimit-tokens-reset': reset,
-      'anthropic-ratelimit-input-tokens-limit': String(limits.inputTokens),
-      'anthropic-ratelimit-input-tokens-remaining': left(limits.inputTokens, window.input),
-      'anthropic-ratelimit-input-tokens-reset': reset,
-      'anthropic-ratelimit-output-tokens-limit': String(limits.outputTokens),
-      'anthropic-ratelimit-output-tokens-remaining': left(limits.outputTokens, window.output),
-      'anthropic-ratelimit-output-tokens-reset': reset,
-    };
+    const name = (kind: string) => (part: LimitPart) => `anthropic-ratelimit-${kind}-${part}`;
+    return Object.fromEntries([
+      ...limitEntries(name('requests'), limits.requests, window.requests, reset),
+      ...limitEntries(name('tokens'), limits.tokens, tokensUsed, reset),
+      ...limitEntries(name('input-tokens'), limits.inputTokens, window.input, reset),
+      ...limitEntries(name('output-tokens'), limits.outputTokens, window.output, reset),
+    ]);
   }
 
   /** Whole seconds until the window of `provider` and `model` resets: a 429's `retry-after`. */
@@ -113,6 +103,22 @@ export class RateLimitWindows {
     const window = this.#windows.get(`${provider}\u0000${model}`);
     return String(window === undefined ? 1 : Math.max(1, Math.ceil((window.endsAt - now) / 1000)));
   }
+}
+
+type LimitPart = 'limit' | 'remaining' | 'reset';
+
+/** One limit's three headers, named by `name`: its size, what is left of it (never below 0), when it resets. */
+function limitEntries(
+  name: (part: LimitPart) => string,
+  limit: number,
+  used: number,
+  reset: string,
+): [string, string][] {
+  return [
+    [name('limit'), String(limit)],
+    [name('remaining'), String(Math.max(0, limit - used))],
+    [name('reset'), reset],
+  ];
 }
 
 /** A duration as Go prints it, as OpenAI sends resets: `6m0s`, `59.5s`, `120ms`, `1h2m3s`. */

@@ -1,7 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResolvedReply } from './scripted-reply.js';
-import { writeFrames } from './sse-writer.js';
 
 /** A complete JSON body, sent in one piece. */
 export interface JsonPlan {
@@ -10,20 +9,31 @@ export interface JsonPlan {
 }
 
 /**
- * A stream, as already formatted SSE frames, in the three parts the reply's timing and faults act on.
- * `content` holds one group of frames per content chunk (a text or tool-argument delta, with any lifecycle
- * frames that must precede it); the delays come before each group and the faults strike between groups.
+ * A stream, as already encoded frames (SSE text by default; AWS event-stream messages for Bedrock), in the three
+ * parts the reply's timing and faults act on. `content` holds one group of frames per content chunk (a text or
+ * tool-argument delta, with any lifecycle frames that must precede it); the delays come before each group and
+ * the faults strike between groups.
  */
-export interface StreamPlan {
+export interface StreamPlan<Frame = string> {
   kind: 'stream';
   /** Sent at once after the headers (role delta, `message_start`, `response.created`…). */
-  head: string[];
-  content: string[][];
+  head: Frame[];
+  content: Frame[][];
   /** Sent after the last content chunk: finish reason, usage, terminator. */
-  tail: string[];
+  tail: Frame[];
   /** The provider's in-stream error, sent instead of the rest after `sent` content chunks. */
-  errorTail(sent: number): string[];
+  errorTail(sent: number): Frame[];
 }
+
+/**
+ * Writes a group of frames and resolves once Node has handed them to the socket; `false` when the response is
+ * gone or `signal` fired first.
+ */
+export type FrameWriter<Frame> = (
+  res: ServerResponse,
+  frames: readonly Frame[],
+  signal: AbortSignal,
+) => Promise<boolean>;
 
 export type ReplyPlan = JsonPlan | StreamPlan;
 
@@ -61,41 +71,44 @@ export function generationMs(reply: ResolvedReply, chunkCount: number): number {
 
 /**
  * Plays a stream: headers at once, the head frames, then each content chunk after its delay, then the tail.
- * A cut or error event scripted past the last content chunk strikes right before the tail.
+ * A cut or error event scripted past the last content chunk strikes right before the tail. `write` puts a group
+ * of frames on the wire: `writeFrames` for SSE text, `writeMessages` for AWS event-stream messages.
  */
-export async function playStream(
+export async function playStream<Frame>(
   res: ServerResponse,
   headers: OutgoingHttpHeaders,
-  plan: StreamPlan,
+  plan: StreamPlan<Frame>,
   reply: ResolvedReply,
   signal: AbortSignal,
+  write: FrameWriter<Frame>,
 ): Promise<void> {
   if (res.destroyed) return;
   res.writeHead(200, headers);
   res.flushHeaders();
-  if (!(await writeFrames(res, plan.head, signal))) return;
+  if (!(await write(res, plan.head, signal))) return;
   let sent = 0;
   for (const group of plan.content) {
-    if (await strikeFault(res, plan, reply, sent, signal)) return;
+    if (await strikeFault(res, plan, reply, sent, signal, write)) return;
     if (!(await pause(sent === 0 ? reply.firstChunkDelayMs : reply.chunkDelayMs, signal))) return;
-    if (!(await writeFrames(res, group, signal))) return;
+    if (!(await write(res, group, signal))) return;
     sent += 1;
   }
   if (plan.content.length === 0 && !(await pause(reply.firstChunkDelayMs, signal))) return;
   if (reply.cutAfterChunks !== undefined || reply.errorEventAfterChunks !== undefined) {
-    await strikeFault(res, plan, reply, sent, signal, true);
+    await strikeFault(res, plan, reply, sent, signal, write, true);
     return;
   }
-  if (await writeFrames(res, plan.tail, signal)) res.end();
+  if (await write(res, plan.tail, signal)) res.end();
 }
 
 /** Cuts the stream or sends its error event when the reply scripts that at `sent` chunks (or at the end). */
-async function strikeFault(
+async function strikeFault<Frame>(
   res: ServerResponse,
-  plan: StreamPlan,
+  plan: StreamPlan<Frame>,
   reply: ResolvedReply,
   sent: number,
   signal: AbortSignal,
+  write: FrameWriter<Frame>,
   atEnd = false,
 ): Promise<boolean> {
   const cut = reply.cutAfterChunks;
@@ -106,7 +119,7 @@ async function strikeFault(
     return true;
   }
   if (error !== undefined && (atEnd || error <= sent)) {
-    if (await writeFrames(res, plan.errorTail(sent), signal)) res.end();
+    if (await write(res, plan.errorTail(sent), signal)) res.end();
     return true;
   }
   return false;

@@ -12,6 +12,7 @@ import {
   geminiStreamContentType,
 } from './gemini-replies.js';
 import { IdSource } from './ids.js';
+import { answerOllama, ollamaRoute } from './ollama-replies.js';
 import {
   chatCompletionPlan,
   completionPlan,
@@ -32,6 +33,7 @@ import {
   resolveReply,
   type ScriptedReply,
 } from './scripted-reply.js';
+import { writeFrames } from './sse-writer.js';
 
 /** One request the simulator received, recorded before it was answered. */
 export interface ReceivedRequest {
@@ -184,6 +186,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await answerBedrock(res, { route: bedrock, reply, body, rawBody, ids, requestId, signal });
       return;
     }
+    const ollama = method === 'POST' ? ollamaRoute(url) : undefined;
+    if (ollama !== undefined) {
+      await answerOllama(res, { route: ollama, reply, body, rawBody, signal });
+      return;
+    }
     if (rawBody === undefined) {
       await sendError(reply, 413);
       return;
@@ -233,7 +240,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       gemini === undefined ? 'text/event-stream; charset=utf-8' : geminiStreamContentType(gemini);
     headers['cache-control'] = 'no-cache';
     if (!(await pause(reply.headersDelayMs, signal))) return;
-    await playStream(res, { ...headers, ...reply.headers }, plan, reply, signal);
+    await playStream(res, { ...headers, ...reply.headers }, plan, reply, signal, writeFrames);
   }
 
   function planFor(

@@ -9,10 +9,11 @@ import { DEMO_DEFAULTS } from './demo-defaults.js';
 export const demoCommand = defineCommand({
   name: 'demo',
   summary: 'Simulated upstream + proxy + live traffic; prints cost and latency per model',
-  description: `See llmeter work in one command, with no API key and no network: starts a simulated OpenAI and Anthropic
+  description: `See llmeter work in one command, with no API key and no network: starts a simulated OpenAI, Anthropic and Gemini
 upstream (real model names and prices, realistic latency, occasional 429s, 5xx, timeouts and cut streams), the
-proxy in front of it, and real clients sending traffic both ways in (the instrumented SDK, label via="sdk", and
-plain clients through the proxy, via="proxy"). A per-model summary (requests, error %, p95 latency, p95 time to
+proxy in front of it, and real clients (openai, @anthropic-ai/sdk, @google/genai, the Vercel AI SDK) sending
+traffic both ways in (the instrumented SDK and AI SDK middleware, label via="sdk", and plain clients through the
+proxy, via="proxy"). A per-model summary (requests, error %, p95 latency, p95 time to
 first token, tokens, cost) refreshes in the terminal; /metrics and /dashboard are served by the proxy meanwhile.`,
   options: {
     duration: {

@@ -1,13 +1,17 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import { type MetricsSummary, summarizeMetrics } from '@llmeter/core';
 import { startProxy } from '@llmeter/proxy';
-import { instrument } from '@llmeter/sdk';
+import { instrument, llmeterMiddleware } from '@llmeter/sdk';
 import { startSimulator } from '@llmeter/simulator';
+import { wrapLanguageModel } from 'ai';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { DEMO_DEFAULTS } from './demo-defaults.js';
 import { LiveSummary, type SummaryHeader, type SummaryOutput } from './terminal-summary.js';
-import { type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-driver.js';
+import { AI_SDK_MODELS, type TrafficCounts, TrafficDriver, type TrafficWay } from './traffic-driver.js';
 
 /** How to run the demo. Every field is optional. */
 export interface DemoOptions {
@@ -59,11 +63,12 @@ const API_KEY = 'sk-llmeter-demo-no-key-needed';
 
 /**
  * `llmeter demo`: starts the realistic simulated upstream, the proxy in front of it (with `/metrics` and
- * `/dashboard`), and real `openai` and `@anthropic-ai/sdk` clients sending traffic both ways in: instrumented
- * clients talking to the simulator directly (label `via="sdk"`) and plain clients pointed at the proxy (header
- * `x-llmeter-label-via: proxy`), all recorded on one registry. Prints a live per-model summary until the
- * duration ends or `signal` aborts, then stops everything (calls under way finish or are aborted, servers close)
- * and prints the final summary.
+ * `/dashboard`), and real `openai`, `@anthropic-ai/sdk` and `@google/genai` clients and Vercel AI SDK models
+ * (`ai` with `@ai-sdk/openai` and `@ai-sdk/anthropic`) sending traffic both ways in: instrumented clients and
+ * models wrapped in `llmeterMiddleware` talking to the simulator directly (label `via="sdk"`), and plain clients
+ * pointed at the proxy (header `x-llmeter-label-via: proxy`), all recorded on one registry, so that the providers
+ * show side by side. Prints a live per-model summary until the duration ends or `signal` aborts, then stops
+ * everything (calls under way finish or are aborted, servers close) and prints the final summary.
  * @throws {ConfigError} when the proxy cannot start (the port is taken, say); nothing is left running then.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -85,7 +90,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   try {
     proxy = await startProxy({
       port: options.port ?? DEMO_DEFAULTS.port,
-      upstreams: { openai: simulator.url, anthropic: simulator.url },
+      // The simulator answers every provider's paths (Gemini's under any prefix) on its one address.
+      upstreams: { openai: simulator.url, anthropic: simulator.url, gemini: simulator.url },
       labelHeaders: [DEMO_LABEL],
       // A daily budget on the calls that come through the proxy, so that the budget metrics and rules show.
       budgets: [{ labels: { [DEMO_LABEL]: 'proxy' }, usd: 5, period: 'day' }],
@@ -100,7 +106,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   const clientOptions = { apiKey: API_KEY, maxRetries: 0, timeout: CLIENT_TIMEOUT_MS };
   const sdkLabels = { labels: { [DEMO_LABEL]: 'sdk' }, registry };
-  const viaProxy = { defaultHeaders: { [`x-llmeter-label-${DEMO_LABEL}`]: 'proxy' } };
+  const proxyHeaders = { [`x-llmeter-label-${DEMO_LABEL}`]: 'proxy' };
+  const viaProxy = { defaultHeaders: proxyHeaders };
+  // `attempts: 1`: no retries, as the other clients, so that a simulated fault shows as one failed call.
+  const geminiOptions = (baseUrl: string, headers?: Record<string, string>) => ({
+    apiKey: API_KEY,
+    httpOptions: { baseUrl, timeout: CLIENT_TIMEOUT_MS, retryOptions: { attempts: 1 }, headers },
+  });
+  const aiSdkModels = (openaiBaseURL: string, anthropicBaseURL: string, headers?: Record<string, string>) => ({
+    openai: createOpenAI({ apiKey: API_KEY, baseURL: openaiBaseURL, headers }).chat(AI_SDK_MODELS.openai),
+    anthropic: createAnthropic({ apiKey: API_KEY, baseURL: anthropicBaseURL, headers })(AI_SDK_MODELS.anthropic),
+  });
+  const sdkModels = aiSdkModels(`${simulator.url}/v1`, `${simulator.url}/v1`);
+  const middleware = llmeterMiddleware(sdkLabels);
   const ways: TrafficWay[] = [
     {
       name: 'sdk',
@@ -112,11 +130,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ...sdkLabels,
         provider: 'anthropic',
       }),
+      gemini: instrument(new GoogleGenAI(geminiOptions(simulator.url)), sdkLabels),
+      aiSdk: {
+        openai: wrapLanguageModel({ model: sdkModels.openai, middleware }),
+        anthropic: wrapLanguageModel({ model: sdkModels.anthropic, middleware }),
+      },
     },
     {
       name: 'proxy',
       openai: new OpenAI({ ...clientOptions, ...viaProxy, baseURL: `${proxy.url}/v1` }),
       anthropic: new Anthropic({ ...clientOptions, ...viaProxy, baseURL: `${proxy.url}/anthropic` }),
+      gemini: new GoogleGenAI(geminiOptions(`${proxy.url}/gemini`, proxyHeaders)),
+      aiSdk: aiSdkModels(`${proxy.url}/v1`, `${proxy.url}/anthropic/v1`, proxyHeaders),
     },
   ];
   const driver = new TrafficDriver({ rps, ways, seed });
@@ -124,7 +149,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const links: SummaryHeader['links'] = [
     ['metrics', `${proxy.url}/metrics`],
     ['dashboard', `${proxy.url}/dashboard`],
-    ['proxy', `OPENAI_BASE_URL=${proxy.url}/v1  ANTHROPIC_BASE_URL=${proxy.url}/anthropic`],
+    [
+      'proxy',
+      `OPENAI_BASE_URL=${proxy.url}/v1  ANTHROPIC_BASE_URL=${proxy.url}/anthropic  GOOGLE_GEMINI_BASE_URL=${proxy.url}/gemini`,
+    ],
   ];
   const elapsed = () => (performance.now() - startedAt) / 1000;
   const title = (state: string) =>

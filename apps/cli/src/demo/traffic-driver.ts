@@ -1,12 +1,20 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import type { GoogleGenAI } from '@google/genai';
 import { SeededRandom } from '@llmeter/simulator';
+import { generateText, type LanguageModel, streamText } from 'ai';
 import type OpenAI from 'openai';
 
-/** One way into llmeter: a pair of real clients (the instrumented SDK, or plain clients pointed at the proxy). */
+/**
+ * One way into llmeter: a set of real clients (the instrumented SDK and AI SDK models wrapped in
+ * `llmeterMiddleware`, or plain clients and models pointed at the proxy).
+ */
 export interface TrafficWay {
   name: string;
   openai: OpenAI;
   anthropic: Anthropic;
+  gemini: GoogleGenAI;
+  /** Vercel AI SDK language models, one per provider. */
+  aiSdk: { openai: LanguageModel; anthropic: LanguageModel };
 }
 
 /** How a {@link TrafficDriver} sends traffic. */
@@ -29,9 +37,14 @@ export interface TrafficCounts {
   failed: number;
   /** Calls due while `maxConcurrency` calls were under way. */
   skipped: number;
+  /** Calls that succeeded, by the client library they went through (`openai`, `anthropic`, `gemini`, `ai-sdk`). */
+  succeededBy: Record<DemoClient, number>;
 }
 
 type Scenario = (way: TrafficWay, signal: AbortSignal, random: SeededRandom) => Promise<void>;
+
+/** The client library a demo call goes through. */
+export type DemoClient = 'openai' | 'anthropic' | 'gemini' | 'ai-sdk';
 
 const SHORT_PROMPTS: readonly [string, ...string[]] = [
   'Summarize the last deployment in two sentences.',
@@ -53,6 +66,11 @@ const OPENAI_CHAT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'] as const;
 // Not claude-sonnet-4-5: the Anthropic SDK prints a deprecation warning on stderr for every call naming it, which
 // would scroll the live summary away.
 const ANTHROPIC_MODELS = ['claude-haiku-4-5', 'claude-sonnet-4-6'] as const;
+const GEMINI_MODELS = ['gemini-2.5-flash', 'gemini-2.5-flash-lite'] as const;
+/** The models the AI SDK ways in are built on (an AI SDK model names its model when it is created). */
+export const AI_SDK_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5' } as const;
+// The AI SDK has no client-wide timeout: each call gets one, a little after the proxy's, as the other clients do.
+const AI_SDK_TIMEOUT_MS = 12_000;
 
 /** Every model the demo's traffic names. */
 export const DEMO_MODELS: readonly string[] = [
@@ -60,6 +78,7 @@ export const DEMO_MODELS: readonly string[] = [
   'o4-mini',
   'text-embedding-3-small',
   ...ANTHROPIC_MODELS,
+  ...GEMINI_MODELS,
 ];
 
 // The mix: weights roughly as an app that chats, streams, embeds and uses both providers would have.
@@ -80,10 +99,11 @@ function openAiChatStream(asksForUsage: boolean): Scenario {
   };
 }
 
-const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
+const SCENARIOS: readonly (readonly [weight: number, client: DemoClient, Scenario])[] = [
   // OpenAI chat, JSON.
   [
     3,
+    'openai',
     async (way, signal, random) => {
       await way.openai.chat.completions.create(
         {
@@ -96,12 +116,13 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
     },
   ],
   // OpenAI chat stream that asks for usage.
-  [2, openAiChatStream(true)],
+  [2, 'openai', openAiChatStream(true)],
   // OpenAI chat stream that does not: the SDK and the proxy still get exact usage (they ask for it themselves).
-  [1, openAiChatStream(false)],
+  [1, 'openai', openAiChatStream(false)],
   // A reasoning model: slow first token, reasoning tokens.
   [
     1,
+    'openai',
     async (way, signal, random) => {
       await way.openai.chat.completions.create(
         {
@@ -116,6 +137,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // A long prompt: OpenAI reports part of it as cached.
   [
     1,
+    'openai',
     async (way, signal, random) => {
       await way.openai.chat.completions.create(
         {
@@ -133,6 +155,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // Responses API, JSON and streamed.
   [
     1,
+    'openai',
     async (way, signal, random) => {
       await way.openai.responses.create(
         { model: 'gpt-4.1-mini', input: random.pick(SHORT_PROMPTS), max_output_tokens: 200 },
@@ -142,6 +165,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   ],
   [
     1,
+    'openai',
     async (way, signal, random) => {
       const stream = await way.openai.responses.create(
         { model: 'gpt-4o-mini', input: random.pick(SHORT_PROMPTS), max_output_tokens: 200, stream: true },
@@ -153,6 +177,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // Embeddings: many calls, few tokens, no output.
   [
     2,
+    'openai',
     async (way, signal, random) => {
       await way.openai.embeddings.create(
         { model: 'text-embedding-3-small', input: [random.pick(SHORT_PROMPTS), random.pick(SHORT_PROMPTS)] },
@@ -163,6 +188,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // Anthropic messages, JSON.
   [
     2,
+    'anthropic',
     async (way, signal, random) => {
       await way.anthropic.messages.create(
         {
@@ -177,6 +203,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // Anthropic messages, streamed event by event.
   [
     2,
+    'anthropic',
     async (way, signal, random) => {
       const stream = await way.anthropic.messages.create(
         {
@@ -193,6 +220,7 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
   // Anthropic with a cached system prompt, through the SDK's stream helper.
   [
     2,
+    'anthropic',
     async (way, signal, random) => {
       const stream = way.anthropic.messages.stream(
         {
@@ -206,6 +234,67 @@ const SCENARIOS: readonly (readonly [weight: number, Scenario])[] = [
       await stream.finalMessage();
     },
   ],
+  // Gemini through @google/genai, JSON.
+  [
+    2,
+    'gemini',
+    async (way, signal, random) => {
+      await way.gemini.models.generateContent({
+        model: random.pick(GEMINI_MODELS),
+        contents: random.pick(SHORT_PROMPTS),
+        config: { maxOutputTokens: 200, abortSignal: signal },
+      });
+    },
+  ],
+  // Gemini streamed (SSE), read to its end.
+  [
+    2,
+    'gemini',
+    async (way, signal, random) => {
+      const stream = await way.gemini.models.generateContentStream({
+        model: random.pick(GEMINI_MODELS),
+        contents: random.pick(SHORT_PROMPTS),
+        config: { maxOutputTokens: 200, abortSignal: signal },
+      });
+      for await (const _ of stream);
+    },
+  ],
+  // The Vercel AI SDK: generateText on either provider.
+  [
+    2,
+    'ai-sdk',
+    async (way, signal, random) => {
+      await generateText({
+        model: random.pick([way.aiSdk.openai, way.aiSdk.anthropic] as const),
+        prompt: random.pick(SHORT_PROMPTS),
+        maxOutputTokens: 200,
+        maxRetries: 0,
+        abortSignal: AbortSignal.any([signal, AbortSignal.timeout(AI_SDK_TIMEOUT_MS)]),
+      });
+    },
+  ],
+  // The Vercel AI SDK: streamText, read to its end. A failed stream rejects on its final usage.
+  [
+    2,
+    'ai-sdk',
+    async (way, signal, random) => {
+      // streamText reports a failed stream to onError rather than throwing; the default handler would write it
+      // to stderr, over the live summary. It is thrown here, so the call counts as failed.
+      let failure: { error: unknown } | undefined;
+      const result = streamText({
+        model: random.pick([way.aiSdk.openai, way.aiSdk.anthropic] as const),
+        prompt: random.pick(SHORT_PROMPTS),
+        maxOutputTokens: 200,
+        maxRetries: 0,
+        abortSignal: AbortSignal.any([signal, AbortSignal.timeout(AI_SDK_TIMEOUT_MS)]),
+        onError: (event) => {
+          failure = { error: event.error };
+        },
+      });
+      for await (const _ of result.textStream);
+      if (failure !== undefined) throw failure.error;
+    },
+  ],
 ];
 
 const TOTAL_WEIGHT = SCENARIOS.reduce((sum, [weight]) => sum + weight, 0);
@@ -213,7 +302,8 @@ const TICK_MS = 25;
 
 /**
  * Sends a seeded mix of real client calls (OpenAI chat JSON and streams with and without usage, reasoning, cached
- * prompts, Responses JSON and streams, embeddings; Anthropic messages JSON, streams and cached prompts) at a
+ * prompts, Responses JSON and streams, embeddings; Anthropic messages JSON, streams and cached prompts; Gemini
+ * JSON and streams; Vercel AI SDK text generation and streams on OpenAI and Anthropic models) at a
  * steady rate through several ways in, with bounded concurrency. Failed calls are expected (the simulated
  * upstream injects faults); they are counted, never thrown.
  */
@@ -225,7 +315,13 @@ export class TrafficDriver {
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private due = 0;
-  private readonly counts: TrafficCounts = { started: 0, succeeded: 0, failed: 0, skipped: 0 };
+  private readonly counts: TrafficCounts = {
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    succeededBy: { openai: 0, anthropic: 0, gemini: 0, 'ai-sdk': 0 },
+  };
 
   constructor(private readonly options: TrafficDriverOptions) {
     if (!(options.rps > 0)) throw new RangeError(`rps must be above 0, got ${options.rps}`);
@@ -236,7 +332,7 @@ export class TrafficDriver {
 
   /** What was sent so far. */
   get stats(): Readonly<TrafficCounts> {
-    return { ...this.counts };
+    return { ...this.counts, succeededBy: { ...this.counts.succeededBy } };
   }
 
   /** Calls under way. */
@@ -291,11 +387,12 @@ export class TrafficDriver {
 
   private launch(): void {
     const way = this.options.ways[Math.floor(this.random.next() * this.options.ways.length)] as TrafficWay;
-    const scenario = this.pickScenario();
+    const [client, scenario] = this.pickScenario();
     this.counts.started += 1;
     const call = scenario(way, this.abort.signal, this.random).then(
       () => {
         this.counts.succeeded += 1;
+        this.counts.succeededBy[client] += 1;
       },
       () => {
         // The simulated faults are the point of the demo: they are measured, nothing to report here.
@@ -306,12 +403,13 @@ export class TrafficDriver {
     void call.finally(() => this.inFlight.delete(call));
   }
 
-  private pickScenario(): Scenario {
+  private pickScenario(): readonly [DemoClient, Scenario] {
     let roll = this.random.next() * TOTAL_WEIGHT;
-    for (const [weight, scenario] of SCENARIOS) {
+    for (const [weight, client, scenario] of SCENARIOS) {
       roll -= weight;
-      if (roll < 0) return scenario;
+      if (roll < 0) return [client, scenario];
     }
-    return (SCENARIOS[0] as (typeof SCENARIOS)[number])[1];
+    const [, client, scenario] = SCENARIOS[0] as (typeof SCENARIOS)[number];
+    return [client, scenario];
   }
 }
