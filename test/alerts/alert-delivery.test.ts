@@ -1,23 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { type RunningProxy, startProxy } from '@llmeter/proxy';
-import { type Simulator, startSimulator } from '@llmeter/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PrometheusServer, RULE_FILES, sleep, startPrometheus } from '../deploy/tools.js';
-import { type AlertmanagerServer, startAlertmanager } from '../support/alertmanager-server.js';
-import { type RecordingServer, startRecordingServer } from '../support/http-recorder.js';
-import { type SmtpServer, startSmtpServer } from '../support/smtp-server.js';
-import {
-  byKey,
-  fromEmail,
-  fromSlack,
-  fromWebhook,
-  type Notification,
-  type SlackMessage,
-  type WebhookMessage,
-} from './notifications.js';
-import { testAlertmanagerConfig, testPrometheusConfig, testRuleFile } from './test-copies.js';
+import { sleep } from '../deploy/tools.js';
+import { AlertChain, ONCALL_MAIL, oncall as oncallOf, PROVIDER } from './alert-chain.js';
+import { byKey, type Notification, type SlackMessage, type WebhookMessage } from './notifications.js';
 import { type LaneCall, sendCall, TrafficLane } from './traffic-lane.js';
 
 /*
@@ -36,12 +20,10 @@ import { type LaneCall, sendCall, TrafficLane } from './traffic-lane.js';
  *   config routes to Slack #llm-info only.
  */
 
-const PROVIDER = 'openai';
 const QUIET = 'gpt-4o-mini';
 const FAILING = 'gpt-4.1-mini';
 const SLOW = 'gpt-4o';
 const UNPRICED = 'acme-finetune-7b';
-const ONCALL_MAIL = 'llm-oncall@example.com';
 
 const quietCall = (index: number): LaneCall => ({
   model: QUIET,
@@ -55,106 +37,25 @@ const streamCall = (model: string, firstChunkDelayMs: number) => (): LaneCall =>
 });
 
 describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, e-mail, webhook', () => {
-  let simulator: Simulator | undefined;
-  let proxy: RunningProxy | undefined;
-  let slack: RecordingServer | undefined;
-  let webhook: RecordingServer | undefined;
-  let smtp: SmtpServer | undefined;
-  let alertmanager: AlertmanagerServer | undefined;
-  let prometheus: PrometheusServer | undefined;
-  let rulesDir: string | undefined;
+  let chain: AlertChain | undefined;
   const lanes: TrafficLane[] = [];
 
   beforeAll(async () => {
-    simulator = await startSimulator();
-    proxy = await startProxy({
-      host: '127.0.0.1',
-      port: 0,
-      upstreams: { [PROVIDER]: simulator.url },
-      logLevel: 'silent',
-      dashboard: false,
-      timeouts: { shutdownMs: 2000 },
-    });
-    slack = await startRecordingServer();
-    webhook = await startRecordingServer();
-    smtp = await startSmtpServer();
-    alertmanager = await startAlertmanager(
-      await testAlertmanagerConfig({
-        slackUrl: slack.url,
-        webhookUrl: webhook.url,
-        smtp: `${smtp.host}:${smtp.port}`,
-      }),
-    );
-    rulesDir = await mkdtemp(join(tmpdir(), 'llmeter-alert-rules-'));
-    const ruleFiles: Record<string, string> = {};
-    for (const file of RULE_FILES) {
-      const copy = join(rulesDir, basename(file));
-      await writeFile(copy, await testRuleFile(file));
-      ruleFiles[basename(file)] = copy;
-    }
-    prometheus = await startPrometheus(
-      await testPrometheusConfig({
-        ruleFiles,
-        alertmanager: alertmanager.address,
-        proxy: `${proxy.host}:${proxy.port}`,
-      }),
-    );
-    // Prometheus hands new targets to its scrapers every 5 s. Traffic that started before the first scrape
-    // would make the first rates cover a second or two of calls, where one failure in ten reads as 10 %.
-    await waitForValue(() => query('up{job="llmeter-proxy"} == 1'), 20_000, 'scrape of the proxy');
-  });
+    chain = await AlertChain.start();
+  }, 60_000);
 
   afterAll(async () => {
-    // Stop sending first, close the upstream so that slow streams end now, then wait for the lanes to drain.
-    const drained = Promise.all(lanes.map((lane) => lane.stop()));
-    await simulator?.close();
-    await proxy?.close();
-    await drained;
-    await Promise.all([prometheus?.stop(), alertmanager?.stop(), smtp?.stop(), slack?.close(), webhook?.close()]);
-    if (rulesDir !== undefined) await rm(rulesDir, { recursive: true, force: true });
+    chain?.lanes.push(...lanes);
+    await chain?.stop();
   });
 
-  /** Every notification received so far, by any route, in a stable order. */
-  async function notifications(): Promise<Notification[]> {
-    const mails = (await smtp?.messages()) ?? [];
-    return [
-      ...(slack?.requests ?? []).map(fromSlack),
-      ...mails.map(fromEmail),
-      ...(webhook?.requests ?? []).map(fromWebhook),
-    ].sort(byKey);
-  }
+  const notifications = async (): Promise<Notification[]> => (await chain?.notifications()) ?? [];
+  const waitForNotifications = async (expected: readonly Notification[], timeoutMs: number): Promise<void> =>
+    chain?.waitForNotifications(expected, timeoutMs);
+  const query = async (expr: string) => (await chain?.query(expr)) ?? [];
 
-  /** Waits until every notification of `expected` arrived (others may have too), or fails after `timeoutMs`. */
-  async function waitForNotifications(expected: readonly Notification[], timeoutMs: number): Promise<void> {
-    const key = (n: Notification) => JSON.stringify([n.via, n.to, n.status, n.alertname, n.target]);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const seen = new Set((await notifications()).map(key));
-      const missing = expected.filter((n) => !seen.has(key(n)));
-      if (missing.length === 0) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `after ${timeoutMs} ms still missing ${JSON.stringify(missing)}; received ${JSON.stringify(await notifications())}` +
-            `\nalertmanager log:\n${alertmanager?.log()}`,
-        );
-      }
-      await sleep(250);
-    }
-  }
-
-  /** Prometheus' answer to an instant query, as label sets and values. */
-  async function query(expr: string): Promise<{ labels: Record<string, string>; value: number }[]> {
-    const answer = await prometheus?.query(expr);
-    if (answer?.status !== 'success') throw new Error(`${expr}: ${JSON.stringify(answer)}`);
-    const result = (answer.data as { result: { metric: Record<string, string>; value: [number, string] }[] }).result;
-    return result.map((sample) => ({ labels: sample.metric, value: Number(sample.value[1]) }));
-  }
-
-  const oncall = (alertname: string, model: string, status: Notification['status']): Notification[] => [
-    { via: 'slack', to: 'llmeter-oncall', status, alertname, target: `${PROVIDER}/${model}` },
-    { via: 'email', to: ONCALL_MAIL, status, alertname, target: `${PROVIDER}/${model}` },
-    { via: 'webhook', to: 'llmeter-oncall', status, alertname, target: `${PROVIDER}/${model}` },
-  ];
+  const oncall = (alertname: string, model: string, status: Notification['status']): Notification[] =>
+    oncallOf(alertname, `${PROVIDER}/${model}`, status);
   const unpricedToInfo: Notification = {
     via: 'slack',
     to: 'llmeter-info',
@@ -164,13 +65,13 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
   };
 
   it('traffic under the thresholds, with some failures, notifies nobody', async () => {
-    const url = proxy?.url ?? '';
+    const url = chain?.proxy.url ?? '';
     lanes.push(new TrafficLane(url, 50, quietCall).start(), new TrafficLane(url, 500, streamCall(QUIET, 200)).start());
 
     // The error ratio becomes visible once the failure counter increased between two scrapes (the 101st call);
     // then it has to stay under 5 % for longer than `for` plus Alertmanager's group_wait to prove anything.
-    const ratio = await waitForValue(
-      () => query(`model:llm_request_error_ratio:rate5m{model="${QUIET}"} > 0`),
+    const ratio = await chain?.waitForValue(
+      `model:llm_request_error_ratio:rate5m{model="${QUIET}"} > 0`,
       20_000,
       'a non-zero error ratio of the quiet model',
     );
@@ -185,7 +86,7 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
   }, 45_000);
 
   it('failures and slow first tokens reach Slack, e-mail and the webhook; an unpriced model reaches #llm-info only', async () => {
-    const url = proxy?.url ?? '';
+    const url = chain?.proxy.url ?? '';
     lanes.push(
       new TrafficLane(url, 100, () => ({ model: FAILING, stream: false, reply: { status: 500 } })).start(),
       new TrafficLane(url, 400, streamCall(SLOW, 5500)).start(),
@@ -204,7 +105,7 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
     );
 
     // Slack: the channel of the route, the alert, the model and the measured value.
-    const slackMessages = (slack?.requests ?? []).map((request) => request.json as SlackMessage);
+    const slackMessages = (chain?.slack.requests ?? []).map((request) => request.json as SlackMessage);
     const slackFor = (title: string) => slackMessages.find((message) => message.attachments?.[0]?.title === title);
     expect(slackFor(`[FIRING:1] LLMHighErrorRatio ${PROVIDER}/${FAILING}`)).toMatchObject({
       channel: '#llm-alerts',
@@ -227,7 +128,7 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
     );
 
     // E-mail: subject names the alert and model; both the text and the HTML part carry the value.
-    const mails = (await smtp?.messages()) ?? [];
+    const mails = (await chain?.smtp.messages()) ?? [];
     const mail = mails.find((m) => m.subject === `[FIRING:1] LLMHighErrorRatio ${PROVIDER}/${FAILING}`);
     expect(mail?.headers.to).toBe(ONCALL_MAIL);
     expect(mail?.headers.from).toBe('llmeter-alerts@example.com');
@@ -239,7 +140,7 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
     expect(mail?.html).toContain(`100% of calls to ${PROVIDER}/${FAILING} failed over the last 5 minutes.`);
 
     // Webhook: Alertmanager's JSON, labels and annotations as the rule set them.
-    const hook = (webhook?.requests ?? [])
+    const hook = (chain?.webhook.requests ?? [])
       .map((request) => request.json as WebhookMessage)
       .find((message) => message.commonLabels?.alertname === 'LLMHighErrorRatio');
     expect(hook).toMatchObject({
@@ -270,7 +171,7 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
       50_000,
     );
 
-    const resolved = (slack?.requests ?? [])
+    const resolved = (chain?.slack.requests ?? [])
       .map((request) => request.json as SlackMessage)
       .find((message) => message.attachments?.[0]?.title === `[RESOLVED] LLMHighErrorRatio ${PROVIDER}/${FAILING}`);
     expect(resolved?.attachments?.[0]).toMatchObject({ color: 'good' });
@@ -294,18 +195,3 @@ describe('alerts reach people: proxy → Prometheus → Alertmanager → Slack, 
     for (const lane of lanes) expect(lane.counts.transportErrors).toEqual([]);
   }, 70_000);
 });
-
-/** Polls `read` until it returns a sample, then returns its value; fails with `what` after `timeoutMs`. */
-async function waitForValue(
-  read: () => Promise<{ value: number }[]>,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [sample] = await read();
-    if (sample !== undefined) return sample.value;
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}

@@ -5,6 +5,10 @@ export interface LaneCall {
   model: string;
   stream: boolean;
   reply: ScriptedReply;
+  /** Label headers (`x-llmeter-label-NAME`), for the proxy's `labelHeaders`. */
+  labels?: Readonly<Record<string, string>>;
+  /** How long the call may take, in milliseconds. Default 30,000. */
+  timeoutMs?: number;
 }
 
 /** What a lane's calls came back with. */
@@ -72,18 +76,25 @@ export class TrafficLane {
 
 /**
  * Sends one chat-completions call through the proxy at `proxyUrl` and reads the answer to its end (the proxy
- * records a stream when it ends). Resolves with the HTTP status; rejects when no answer came within 30 s.
+ * records a stream when it ends). Resolves with the HTTP status; rejects when no answer came within the call's
+ * `timeoutMs`.
  */
 export async function sendCall(proxyUrl: string, call: LaneCall): Promise<number> {
   const response = await fetch(`${proxyUrl}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [SIMULATOR_REPLY_HEADER]: JSON.stringify(call.reply) },
+    headers: {
+      'content-type': 'application/json',
+      [SIMULATOR_REPLY_HEADER]: JSON.stringify(call.reply),
+      ...Object.fromEntries(
+        Object.entries(call.labels ?? {}).map(([name, value]) => [`x-llmeter-label-${name}`, value]),
+      ),
+    },
     body: JSON.stringify({
       model: call.model,
       stream: call.stream,
       messages: [{ role: 'user', content: 'Say hello.' }],
     }),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(call.timeoutMs ?? 30_000),
   });
   await response.arrayBuffer();
   return response.status;

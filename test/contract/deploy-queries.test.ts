@@ -101,8 +101,8 @@ describe('the check itself finds a drift', () => {
       ),
     );
     expect(problems).toEqual([
-      `${ALERTS}:23 (LLMHighErrorRatio): on (right side) (model): "model" is not a label of the series it applies to`,
-      `${ALERTS}:98 (LLMRateLimitHeadroomLow): on (right side) (model): "model" is not a label of the series it applies to`,
+      `${ALERTS}:24 (LLMHighErrorRatio): on (right side) (model): "model" is not a label of the series it applies to`,
+      `${ALERTS}:115 (LLMRateLimitHeadroomLow): on (right side) (model): "model" is not a label of the series it applies to`,
       `${RECORDING_TESTS}:28: expected sample has label "model", which the query's result does not`,
       `${RECORDING_TESTS}:30: expected sample has label "model", which the query's result does not`,
     ]);

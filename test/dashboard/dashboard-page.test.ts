@@ -59,6 +59,10 @@ describe('dashboard in headless Chromium', () => {
       logLevel: 'silent',
       labelHeaders: ['team'],
       upstreams: { openai: simulator.url, anthropic: simulator.url },
+      budgets: [
+        { labels: { team: 'search' }, usd: 1, period: 'month' },
+        { labels: { team: 'ads' }, usd: 500, period: 'day' },
+      ],
       dashboard: { intervalMs: 200 },
     });
     browser = await launchChromium();
@@ -139,6 +143,27 @@ describe('dashboard in headless Chromium', () => {
       expect(await figure.locator('canvas').count(), panel.id).toBe(1);
     }
     expect(await page.textContent('#unpriced-list')).toContain('my-finetune (openai): 1 calls');
+    // Rate-limit headroom from the simulator's headers (OpenAI 10,000 requests a minute, Anthropic 4,000), lowest
+    // share first; the budgets, largest share spent first (every OpenAI call is team search's).
+    const headroom = await page.locator('#headroom-list li').allTextContents();
+    expect(headroom).toContainEqual(
+      expect.stringMatching(
+        /^gpt-4o-mini \(openai\) requests: 100\.0% left, 9,998 of 10,000, resets in \d+(\.\d\d)? m?s$/,
+      ),
+    );
+    expect(headroom).toContainEqual(
+      expect.stringMatching(/^claude-haiku-4-5 \(anthropic\) requests: 100\.0% left, 3,999 of 4,000, resets in /),
+    );
+    expect(await page.locator('#budgets-list li').allTextContents()).toEqual([
+      `team=search (month): $${(GPT_4O_USD + GPT_4O_MINI_USD + EMBEDDING_USD).toFixed(6)} of $1.0000`,
+      'team=ads (day): $0.000000 of $500.00',
+    ]);
+    // The proxy's own work: every call's overhead measured, nothing refused, every upstream reached.
+    expect(await page.isVisible('#proxy-panel')).toBe(true);
+    const proxyHealth = await page.locator('#proxy-list li').allTextContents();
+    expect(proxyHealth).toHaveLength(3);
+    expect(proxyHealth[0]).toMatch(/^overhead p99: \d+ (µs|ms) over 7 calls$/);
+    expect(proxyHealth.slice(1)).toEqual(['refused: none', 'upstream connection errors: 0']);
     const firstRow = await page.locator('#models tbody tr').first().locator('td').allTextContents();
     expect(firstRow.slice(0, 3)).toEqual(['gpt-4o', 'openai', '2']);
     expect(firstRow[12]).toBe(`$${GPT_4O_USD.toFixed(6)}`);
@@ -155,6 +180,9 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => page.textContent('#total-cost'), POLL).toBe(`$${HAIKU_USD.toFixed(6)}`);
     expect(page.url()).toContain('provider=anthropic');
     expect(await page.locator('#models tbody tr').count()).toBe(1);
+    // Headroom follows the provider filter (budgets do not: a budget is not a provider's).
+    expect(await page.textContent('#headroom-list')).not.toContain('openai');
+    expect(await page.textContent('#headroom-list')).toContain('claude-haiku-4-5 (anthropic)');
     await page.selectOption('#filter-provider', '');
     await page.selectOption('select[data-label="team"]', 'search');
     await expect

@@ -84,6 +84,8 @@ async function expectDashboard(browser: Browser, url: string): Promise<void> {
       ['my-finetune', 'openai', '1', '$0.000000'],
     ]);
     expect(await page.textContent('#unpriced-list')).toContain('my-finetune (openai): 1 calls');
+    // No proxy in an SDK app: its health panel stays hidden.
+    expect(await page.isHidden('#proxy-panel')).toBe(true);
     expect(errors).toEqual([]);
   } finally {
     await page.close();

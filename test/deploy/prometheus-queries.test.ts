@@ -26,7 +26,7 @@ import {
 const UNPRICED_MODEL = 'llmeter-test-unpriced-model';
 // Calls this test sends itself carry this `via`, beside the demo's `sdk` and `proxy`.
 const SCRIPTED_VIA = 'scripted';
-const RULE_COUNT = 25;
+const RULE_COUNT = 26;
 // Alerts the traffic here makes true at once (each still waits out its `for` before firing).
 const ALERTS_WITH_DATA = ['LLMUnpricedModel'];
 
@@ -187,7 +187,7 @@ describe('dashboard and rule queries on a real Prometheus scraping the demo prox
   it('every template variable lists values', async () => {
     const dashboard = await readDashboard();
     const known: Record<string, string[]> = {
-      provider: ['anthropic', 'openai'],
+      provider: ['anthropic', 'gemini', 'openai'],
       model: [...DEMO_MODELS, UNPRICED_MODEL],
       operation: ['chat', 'responses', 'embeddings'],
     };

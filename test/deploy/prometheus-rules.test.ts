@@ -9,7 +9,7 @@ describe('deploy/prometheus', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('SUCCESS: 13 rules found');
-    expect(result.stdout).toContain('SUCCESS: 12 rules found');
+    expect(result.stdout).toContain('SUCCESS: 13 rules found');
   });
 
   it('prometheus.yml passes promtool check config, rule files included', async () => {
@@ -19,7 +19,7 @@ describe('deploy/prometheus', () => {
     expect(result.stdout).toContain('SUCCESS: 2 rule files found');
     expect(result.stdout).toContain('is valid prometheus config file syntax');
     expect(result.stdout).toContain('SUCCESS: 13 rules found');
-    expect(result.stdout).toContain('SUCCESS: 12 rules found');
+    expect(result.stdout).toContain('SUCCESS: 13 rules found');
   });
 
   it('rule unit tests pass (promtool test rules)', async () => {
@@ -42,7 +42,7 @@ describe('deploy/prometheus', () => {
     const records = [...recording.matchAll(/^\s*- record:\s*(\S+)\s*$/gm)].map((match) => match[1] ?? '');
     const alerts = [...alerting.matchAll(/^\s*- alert:\s*(\S+)\s*$/gm)].map((match) => match[1] ?? '');
     expect(records).toHaveLength(13);
-    expect(alerts).toHaveLength(12);
+    expect(alerts).toHaveLength(13);
     // Each recorded series is the subject of a promql_expr_test.
     const tested = [...recordingTests.matchAll(/^\s*- expr:\s*(.+)$/gm)].map((match) => match[1] ?? '');
     for (const record of records) {

@@ -1,6 +1,7 @@
 import { type LabelFilter, type ModelSummary, summarizeSnapshot } from '@llmeter/core';
 import { type BudgetRow, type HeadroomRow, readLimits } from './limits-data.js';
 import type { HistoryView, MetricsHistory } from './metrics-history.js';
+import { type ProxyHealth, readProxyHealth } from './proxy-health-data.js';
 
 /**
  * The JSON of the dashboard's `data` route, which its page draws. In the JSON, a number that is not finite (the
@@ -23,6 +24,8 @@ export interface DashboardData {
   headroom: HeadroomRow[];
   /** Every budget and its spend in the current period, largest share spent first. */
   budgets: BudgetRow[];
+  /** The proxy's own work since it started (unfiltered); null where no proxy counted any (an SDK app). */
+  proxy: ProxyHealth | null;
   /** The values the filters can take (unfiltered). */
   filters: {
     providers: string[];
@@ -55,7 +58,10 @@ export async function readDashboardData(history: MetricsHistory, query: Dashboar
   const snapshot = await history.snapshot();
   const all = summarizeSnapshot(snapshot);
   const selected = summarizeSnapshot(snapshot, filter);
-  const { headroom, budgets } = await readLimits(history.registry, filter, history.prefix);
+  const [{ headroom, budgets }, proxy] = await Promise.all([
+    readLimits(history.registry, filter, history.prefix),
+    readProxyHealth(history.registry, history.prefix),
+  ]);
   return {
     generatedAt: Date.now(),
     refreshSeconds: Math.min(5, Math.max(1, history.intervalMs / 1000)),
@@ -67,6 +73,7 @@ export async function readDashboardData(history: MetricsHistory, query: Dashboar
       .map(({ provider, model, unpricedRequests }) => ({ provider, model, requests: unpricedRequests })),
     headroom,
     budgets,
+    proxy: proxy ?? null,
     filters: {
       providers: all.providers,
       models: all.models

@@ -22,3 +22,4 @@ export {
 export { DashboardAssetError } from './page-assets.js';
 export { DASHBOARD_CSP } from './page-headers.js';
 export type { ChartPanel, ChartUnit } from './page-html.js';
+export { type ProxyHealth, readProxyHealth } from './proxy-health-data.js';

@@ -106,6 +106,10 @@ export function dashboardHtml(basePath: string): string {
         <h2>Budgets <small>(spend in the current UTC period)</small></h2>
         <ul id="budgets-list"><li class="none">none</li></ul>
       </section>
+      <section class="panel" id="proxy-panel" hidden>
+        <h2>Proxy health <small>(the proxy's own work since it started)</small></h2>
+        <ul id="proxy-list"><li class="none">none</li></ul>
+      </section>
       <section class="panel">
         <h2>Models <small id="model-count"></small> <small>(since the metrics began; click a column to sort)</small></h2>
         <div class="table-wrap">

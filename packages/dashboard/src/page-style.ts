@@ -47,6 +47,8 @@ main { padding: 16px 20px 40px; }
 .panel {
   margin-top: 16px; background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
 }
+/* A hidden panel (the proxy's health, in an SDK app) stays hidden despite .panel's own styles. */
+.panel[hidden] { display: none; }
 #unpriced-list { margin: 0; padding-left: 20px; }
 #unpriced-list .none { color: var(--muted); list-style: none; margin-left: -20px; }
 .table-wrap { max-height: 560px; overflow: auto; }

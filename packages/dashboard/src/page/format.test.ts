@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatRate, formatRatio, formatSeconds, formatUsd, UNKNOWN } from './format.js';
+import {
+  formatCount,
+  formatRate,
+  formatRatio,
+  formatSeconds,
+  formatShortSeconds,
+  formatUsd,
+  UNKNOWN,
+} from './format.js';
 
 describe('number formatting (the page and the terminal summary)', () => {
   it('shows USD with 6 decimals below $1, 4 below $100, then cents', () => {
@@ -13,6 +21,12 @@ describe('number formatting (the page and the terminal summary)', () => {
     expect(formatSeconds(0.4875)).toBe('488 ms');
     expect(formatSeconds(0)).toBe('0 ms');
     expect(formatSeconds(1.2128)).toBe('1.21 s');
+  });
+
+  it('shows short spans in whole microseconds below a millisecond', () => {
+    expect(formatShortSeconds(0.00025)).toBe('250 µs');
+    expect(formatShortSeconds(0.0123)).toBe('12 ms');
+    expect(formatShortSeconds(2)).toBe('2.00 s');
   });
 
   it('shows ratios as percentages, with two decimals below 10 %', () => {
@@ -36,7 +50,7 @@ describe('number formatting (the page and the terminal summary)', () => {
 
   it('shows an unknown value (null from JSON, NaN, Infinity, undefined) as an en dash', () => {
     expect(UNKNOWN).toBe('–');
-    for (const format of [formatUsd, formatSeconds, formatRatio, formatCount, formatRate]) {
+    for (const format of [formatUsd, formatSeconds, formatShortSeconds, formatRatio, formatCount, formatRate]) {
       expect([null, undefined, Number.NaN, Number.POSITIVE_INFINITY].map(format)).toEqual([
         UNKNOWN,
         UNKNOWN,

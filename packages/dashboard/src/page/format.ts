@@ -40,6 +40,12 @@ export function formatSeconds(value: MaybeNumber): string {
   return value < 1 ? `${Math.round(value * 1000)} ms` : `${value.toFixed(2)} s`;
 }
 
+/** Short spans, as the proxy's own overhead: `250 µs` below a millisecond, then as {@link formatSeconds}. */
+export function formatShortSeconds(value: MaybeNumber): string {
+  if (!known(value)) return UNKNOWN;
+  return value < 0.001 ? `${Math.round(value * 1e6)} µs` : formatSeconds(value);
+}
+
 /** A ratio as a percentage: two decimals below 10 % (`0.25%`, `4.76%`), where error ratios live, then one. */
 export function formatRatio(value: MaybeNumber): string {
   if (!known(value)) return UNKNOWN;

@@ -5,7 +5,7 @@
  */
 import { renderChart, resizeCharts } from './charts.js';
 import { renderFilters, setQueryParam } from './filters.js';
-import { formatCount, formatRatio, formatSeconds, formatUsd } from './format.js';
+import { formatCount, formatRatio, formatSeconds, formatShortSeconds, formatUsd } from './format.js';
 import type { PageData } from './page-data.js';
 import { nextSort, renderTable, type TableSort } from './table.js';
 
@@ -30,6 +30,8 @@ const page = {
   unpriced: element('unpriced-list', HTMLUListElement),
   headroom: element('headroom-list', HTMLUListElement),
   budgets: element('budgets-list', HTMLUListElement),
+  proxyPanel: element('proxy-panel', HTMLElement),
+  proxy: element('proxy-list', HTMLUListElement),
   table: element('models', HTMLTableElement),
   modelCount: element('model-count', HTMLElement),
 };
@@ -105,6 +107,24 @@ function renderLimits(data: PageData): void {
   );
 }
 
+/** The proxy's own health; the panel stays hidden where no proxy counted anything (an SDK app's dashboard). */
+function renderProxyHealth(data: PageData): void {
+  const { proxy } = data;
+  page.proxyPanel.hidden = proxy === null;
+  if (proxy === null) return;
+  const refused = proxy.refused.map((one) => `${one.reason} ${formatCount(one.count)}`);
+  page.proxy.replaceChildren(
+    ...listItems(
+      [
+        `overhead p99: ${formatShortSeconds(proxy.overheadP99Seconds)} over ${formatCount(proxy.overheadCalls)} calls`,
+        `refused: ${refused.length > 0 ? refused.join(', ') : 'none'}`,
+        `upstream connection errors: ${formatCount(proxy.upstreamConnectionErrors)}`,
+      ],
+      'none',
+    ),
+  );
+}
+
 function render(data: PageData): void {
   lastData = data;
   renderFilters(data, page, () => void refresh());
@@ -112,6 +132,7 @@ function render(data: PageData): void {
   for (const figure of document.querySelectorAll<HTMLElement>('figure.chart')) renderChart(figure, data.charts);
   renderUnpriced(data);
   renderLimits(data);
+  renderProxyHealth(data);
   renderTable(data, page.table, page.modelCount, sort);
   updates += 1;
   document.body.dataset.updates = String(updates);
