@@ -44,7 +44,8 @@ async function runWorker(kind, upstream) {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = server.address().port;
   } else {
-    const { startProxy } = await import('@llmeter/proxy');
+    // LLMETER_BENCH_BEFORE: a module exporting another build's startProxy, measured as kind `before` (A/B runs).
+    const { startProxy } = await import(kind === 'before' ? process.env.LLMETER_BENCH_BEFORE : '@llmeter/proxy');
     const streamUsage = kind === 'llmeter-passthrough' ? 'passthrough' : 'inject';
     const logLevel = values['log-level'];
     const proxy = await startProxy({ port: 0, upstreams: { openai: upstream }, streamUsage, logLevel });
@@ -81,16 +82,20 @@ function startWorker(kind, upstream) {
   });
 }
 
-async function cpuPerRequest(worker, body, count, concurrency, rounds) {
-  await load(worker.url, body, Math.min(count, 200), concurrency); // warm-up (JIT, pooled connections, prices)
-  const samples = [];
+/** CPU per request of each worker, medians of rounds interleaved across the workers (so drift hits each alike). */
+async function cpuPerRequest(workers, body, count, concurrency, rounds) {
+  // Warm-up: JIT, pooled connections, prices.
+  for (const worker of workers) await load(worker.url, body, Math.min(count, 200), concurrency);
+  const samples = workers.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    const before = await worker.cpu();
-    await load(worker.url, body, count, concurrency);
-    const after = await worker.cpu();
-    samples.push((after.cpu - before.cpu) / count);
+    for (const [index, worker] of workers.entries()) {
+      const before = await worker.cpu();
+      await load(worker.url, body, count, concurrency);
+      const after = await worker.cpu();
+      samples[index].push((after.cpu - before.cpu) / count);
+    }
   }
-  return median(samples);
+  return samples.map(median);
 }
 
 async function main() {
@@ -106,6 +111,9 @@ async function main() {
     llmeter: await startWorker('llmeter', upstreamUrl),
     'llmeter-passthrough': await startWorker('llmeter-passthrough', upstreamUrl),
   };
+  const before = process.env.LLMETER_BENCH_BEFORE;
+  if (before) workers.before = await startWorker('before', upstreamUrl);
+  const mainKinds = before ? ['bare', 'before', 'llmeter'] : ['bare', 'llmeter'];
   const messages = [{ role: 'user', content: 'Say hello' }];
   const jsonBody = { model: 'gpt-4o', messages };
   const sseAsked = { model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } };
@@ -115,12 +123,22 @@ async function main() {
   const measure = async (name, body, count, kinds) => {
     if (values.only && !name.toLowerCase().includes(values.only.toLowerCase())) return;
     const row = { case: name };
-    for (const kind of kinds) row[kind] = await cpuPerRequest(workers[kind], body, count, concurrency, rounds);
+    const medians = await cpuPerRequest(
+      kinds.map((kind) => workers[kind]),
+      body,
+      count,
+      concurrency,
+      rounds,
+    );
+    for (const [index, kind] of kinds.entries()) row[kind] = medians[index];
     rows.push(row);
   };
-  await measure('JSON chat', jsonBody, jsonCount, ['bare', 'llmeter']);
-  await measure(`SSE ${chunks} chunks, client asked usage`, sseAsked, sseCount, ['bare', 'llmeter']);
-  await measure(`SSE ${chunks} chunks, usage injected`, sseInject, sseCount, ['bare', 'llmeter']);
+  await measure('JSON chat', jsonBody, jsonCount, mainKinds);
+  await measure(`SSE ${chunks} chunks, client asked usage`, sseAsked, sseCount, mainKinds);
+  await measure(`SSE ${chunks} chunks, usage injected`, sseInject, sseCount, mainKinds);
+  // The upstream writes every event in one turn (see fake-upstream.mjs): many events per chunk.
+  await measure(`SSE ${chunks} burst, client asked usage`, { ...sseAsked, user: 'burst' }, sseCount, mainKinds);
+  await measure(`SSE ${chunks} burst, usage injected`, { ...sseInject, user: 'burst' }, sseCount, mainKinds);
   await measure(`SSE ${chunks} chunks, --stream-usage passthrough`, sseInject, sseCount, [
     'bare',
     'llmeter-passthrough',
@@ -135,6 +153,7 @@ async function main() {
       row.bare.toFixed(0).padStart(16),
       mine.toFixed(0).padStart(10),
       `${(mine / row.bare).toFixed(2)}×`.padStart(7),
+      row.before === undefined ? '' : `  before ${row.before.toFixed(0)} (${(row.before / row.bare).toFixed(2)}×)`,
     );
   }
 
@@ -150,6 +169,7 @@ async function main() {
     ['direct', upstreamUrl],
     ['bare', workers.bare.url],
     ['llmeter', workers.llmeter.url],
+    ...(workers.before ? [['before', workers.before.url]] : []),
   ]) {
     const samples = [];
     for (let i = 0; i < 200; i++) samples.push(await call(base, sseAsked));
@@ -158,7 +178,10 @@ async function main() {
   console.log('\nTime to first byte of a stream, ms (median of 180 sequential requests)');
   console.log(
     `direct ${ttfb.direct.toFixed(3)}   bare http-proxy ${ttfb.bare.toFixed(3)} (+${(ttfb.bare - ttfb.direct).toFixed(3)})` +
-      `   llmeter ${ttfb.llmeter.toFixed(3)} (+${(ttfb.llmeter - ttfb.direct).toFixed(3)})`,
+      `   llmeter ${ttfb.llmeter.toFixed(3)} (+${(ttfb.llmeter - ttfb.direct).toFixed(3)})` +
+      (ttfb.before === undefined
+        ? ''
+        : `   before ${ttfb.before.toFixed(3)} (+${(ttfb.before - ttfb.direct).toFixed(3)})`),
   );
   const rss = async (worker) => `${((await worker.cpu()).rss / 1048576).toFixed(0)} MB`;
   console.log(`\nRSS after the run: bare http-proxy ${await rss(workers.bare)}, llmeter ${await rss(workers.llmeter)}`);

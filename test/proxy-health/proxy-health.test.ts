@@ -1,19 +1,9 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ProxyHarness, settled, startHarness } from '../proxy/proxy-harness.js';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
 import { promtoolCheckMetrics } from '../support/promtool.js';
 import { rawRequest } from '../support/raw-request.js';
-
-/** A port of 127.0.0.1 nothing listens on: taken, then given back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+import { UNREACHABLE_UPSTREAM_URL } from '../support/unreachable-upstream.js';
 
 const chat = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'Hi' }] };
 
@@ -24,7 +14,7 @@ describe("the proxy's own health", () => {
   it('counts refusals by reason, unreachable upstreams and its own overhead, and /metrics passes promtool with no word', async () => {
     harness = await startHarness(
       { processMetrics: true, limits: { requestBodyBytes: 4096 } },
-      { dead: `http://127.0.0.1:${await closedPort()}` },
+      { dead: UNREACHABLE_UPSTREAM_URL },
     );
     const { proxy } = harness;
     const openai = harness.openai();

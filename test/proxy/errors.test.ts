@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { UNREACHABLE_UPSTREAM_URL } from '../support/unreachable-upstream.js';
 import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
 import { postRaw } from './raw-http.js';
 
@@ -56,9 +57,7 @@ beforeAll(async () => {
       res.on('close', () => clearInterval(timer));
     }
   });
-  const closed = await startUpstream(() => {});
-  unreachableUrl = urlOf(closed);
-  await stop(closed);
+  unreachableUrl = UNREACHABLE_UPSTREAM_URL;
   h = await startHarness({ timeouts: { upstreamMs: 400 } }, { custom: urlOf(custom), gone: unreachableUrl });
 }, 30_000);
 afterAll(async () => {

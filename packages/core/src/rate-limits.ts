@@ -38,6 +38,24 @@ const ANTHROPIC: readonly (readonly [infix: string, RateLimitResource])[] = [
   ['output-tokens', 'output_tokens'],
 ];
 
+// The header names, built once: a name built on every read is a new string for the lookup to hash, every call.
+const OPENAI_HEADERS = OPENAI.map(([suffix, resource]) => ({
+  resource,
+  names: {
+    limit: `x-ratelimit-limit-${suffix}`,
+    remaining: `x-ratelimit-remaining-${suffix}`,
+    reset: `x-ratelimit-reset-${suffix}`,
+  },
+}));
+const ANTHROPIC_HEADERS = ANTHROPIC.map(([infix, resource]) => ({
+  resource,
+  names: {
+    limit: `anthropic-ratelimit-${infix}-limit`,
+    remaining: `anthropic-ratelimit-${infix}-remaining`,
+    reset: `anthropic-ratelimit-${infix}-reset`,
+  },
+}));
+
 /**
  * The rate limits a response's headers report, OpenAI's and Anthropic's alike; resources it says nothing of are
  * left out, and a value that does not parse is undefined (never a guess). `now` (epoch milliseconds) turns
@@ -53,10 +71,10 @@ const ANTHROPIC: readonly (readonly [infix: string, RateLimitResource])[] = [
  */
 export function readRateLimits(header: HeaderLookup, now: number = Date.now()): RateLimits {
   const readings: RateLimitReading[] = [];
-  for (const [suffix, resource] of OPENAI) {
-    const limit = header(`x-ratelimit-limit-${suffix}`);
-    const remaining = header(`x-ratelimit-remaining-${suffix}`);
-    const reset = header(`x-ratelimit-reset-${suffix}`);
+  for (const { resource, names } of OPENAI_HEADERS) {
+    const limit = header(names.limit);
+    const remaining = header(names.remaining);
+    const reset = header(names.reset);
     if (limit === undefined && remaining === undefined && reset === undefined) continue;
     readings.push({
       resource,
@@ -65,10 +83,10 @@ export function readRateLimits(header: HeaderLookup, now: number = Date.now()): 
       resetSeconds: reset === undefined ? undefined : goDurationSeconds(reset),
     });
   }
-  for (const [infix, resource] of ANTHROPIC) {
-    const limit = header(`anthropic-ratelimit-${infix}-limit`);
-    const remaining = header(`anthropic-ratelimit-${infix}-remaining`);
-    const reset = header(`anthropic-ratelimit-${infix}-reset`);
+  for (const { resource, names } of ANTHROPIC_HEADERS) {
+    const limit = header(names.limit);
+    const remaining = header(names.remaining);
+    const reset = header(names.reset);
     if (limit === undefined && remaining === undefined && reset === undefined) continue;
     readings.push({
       resource,

@@ -1,19 +1,12 @@
-import {
-  type CallEnd,
-  callOutcome,
-  createMeter,
-  errorReporter,
-  type InFlightCall,
-  type Labels,
-  type Meter,
-  type Operation,
-} from '@llmeter/core';
+import type { CallEnd, InFlightCall, Operation } from '@llmeter/core';
 import { isRecord } from '@llmeter/core/wire';
 import { aiSdkProviderLabel } from './ai-sdk-provider.js';
 import { measuredAiSdkStream } from './ai-sdk-stream.js';
 import { aiSdkEmbeddingUsage, aiSdkUsage } from './ai-sdk-usage.js';
 import { callLabels } from './call-labels.js';
+import { endCall } from './in-flight-call.js';
 import type { InstrumentOptions } from './instrument.js';
+import { type MeterSetup, meterSetup } from './meter-setup.js';
 
 /** How {@link llmeterMiddleware} measures: `instrument`'s options, less those about an SDK client's requests. */
 export type AiSdkMiddlewareOptions = Omit<InstrumentOptions, 'injectStreamUsage' | 'provider'> & {
@@ -65,28 +58,12 @@ export interface LlmeterEmbeddingModelMiddleware {
 }
 
 /** What every measured call of one middleware shares. */
-interface AiSdkContext {
-  meter: Meter;
+interface AiSdkContext extends MeterSetup {
   provider: string | undefined;
-  staticLabels: Labels | undefined;
-  report: (error: unknown) => void;
 }
 
 function contextOf(options: AiSdkMiddlewareOptions): AiSdkContext {
-  const report = errorReporter(options.onError);
-  const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
-  const meter =
-    options.meter ??
-    createMeter({
-      registry: options.registry,
-      prefix: options.prefix,
-      labelNames: [...Object.keys(staticLabels ?? {}), ...(options.labelNames ?? [])],
-      prices: options.prices,
-      limits: options.limits,
-      buckets: options.buckets,
-      onError: report,
-    });
-  return { meter, provider: options.provider, staticLabels, report };
+  return { ...meterSetup(options), provider: options.provider };
 }
 
 function start(context: AiSdkContext, model: AiSdkModelLike, operation: Operation, stream: boolean) {
@@ -116,9 +93,23 @@ function failure(error: unknown): CallEnd {
 function end(call: InFlightCall | undefined, context: AiSdkContext, what: CallEnd): void {
   if (call === undefined) return;
   try {
-    call.end(callOutcome({ ...what, onError: context.report }));
+    endCall(call, context.report, what);
   } catch (error) {
     context.report(error);
+  }
+}
+
+/** Runs the model's own call; one that fails ends the measured call and reaches the caller unchanged. */
+async function modelCall<R>(
+  call: InFlightCall | undefined,
+  context: AiSdkContext,
+  run: () => PromiseLike<R>,
+): Promise<R> {
+  try {
+    return await run();
+  } catch (error) {
+    end(call, context, failure(error));
+    throw error;
   }
 }
 
@@ -156,13 +147,7 @@ export function llmeterMiddleware(options: AiSdkMiddlewareOptions = {}): Llmeter
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate, model }) {
       const call = start(context, model, 'chat', false);
-      let result: Awaited<ReturnType<typeof doGenerate>>;
-      try {
-        result = await doGenerate();
-      } catch (error) {
-        end(call, context, failure(error));
-        throw error;
-      }
+      const result = await modelCall(call, context, doGenerate);
       end(call, context, {
         transport: 'complete',
         response: { usage: usageOf(context, result), responseModel: responseModelOf(result) },
@@ -175,13 +160,7 @@ export function llmeterMiddleware(options: AiSdkMiddlewareOptions = {}): Llmeter
       model,
     }: AiSdkStreamOptions<R>): Promise<R> {
       const call = start(context, model, 'chat', true);
-      let result: R;
-      try {
-        result = await doStream();
-      } catch (error) {
-        end(call, context, failure(error));
-        throw error;
-      }
+      const result = await modelCall(call, context, doStream);
       if (call === undefined) return result;
       try {
         const stream = measuredAiSdkStream(result.stream, {
@@ -234,13 +213,7 @@ export function llmeterEmbeddingMiddleware(options: AiSdkMiddlewareOptions = {})
     specificationVersion: 'v3',
     async wrapEmbed({ doEmbed, model }) {
       const call = start(context, model, 'embeddings', false);
-      let result: Awaited<ReturnType<typeof doEmbed>>;
-      try {
-        result = await doEmbed();
-      } catch (error) {
-        end(call, context, failure(error));
-        throw error;
-      }
+      const result = await modelCall(call, context, doEmbed);
       let usage: ReturnType<typeof aiSdkEmbeddingUsage>;
       try {
         usage = aiSdkEmbeddingUsage((result as { usage?: unknown }).usage);

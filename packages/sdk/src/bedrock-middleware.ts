@@ -1,4 +1,4 @@
-import { callOutcome, type InFlightCall, type Usage } from '@llmeter/core';
+import type { InFlightCall, Usage } from '@llmeter/core';
 import {
   BedrockInvokeStreamAccumulator,
   bedrockInvokeFormat,
@@ -8,8 +8,8 @@ import {
   type ResponseSummary,
 } from '@llmeter/core/wire';
 import { BEDROCK_COMMANDS, type BedrockCommandSpec } from './bedrock-commands.js';
-import { BedrockStreamMeasurement } from './bedrock-stream.js';
-import { callLabels } from './call-labels.js';
+import { followBedrockStream } from './bedrock-stream.js';
+import { endCall, startCall } from './in-flight-call.js';
 import type { MeasurementContext } from './measurement-context.js';
 
 /** The parts of a Smithy middleware stack llmeter uses (`client.middlewareStack`). */
@@ -66,21 +66,21 @@ async function measure(
 ): ReturnType<Handler> {
   const startedAt = performance.now();
   const modelId = isRecord(args.input) && typeof args.input.modelId === 'string' ? args.input.modelId : '';
-  const call = start(context, modelId, spec.stream, startedAt);
+  const call = startCall(context, { operation: 'chat', model: modelId, stream: spec.stream, startedAt });
   if (call === undefined) return next(args);
-  const onError = context.report;
+  const { report } = context;
   let result: Awaited<ReturnType<Handler>>;
   try {
     result = await next(args);
   } catch (error) {
-    call.end(callOutcome({ transport: signal?.aborted ? 'aborted' : 'failed', error, onError }));
+    endCall(call, report, { transport: signal?.aborted ? 'aborted' : 'failed', error });
     throw error;
   }
   try {
     take(result, call, spec, modelId, args.input, context, signal);
   } catch (error) {
-    context.report(error);
-    call.end(callOutcome({ transport: 'complete', onError }));
+    report(error);
+    endCall(call, report, { transport: 'complete' });
   }
   return result;
 }
@@ -95,20 +95,18 @@ function take(
   context: MeasurementContext,
   signal: AbortSignal | undefined,
 ): void {
-  const onError = context.report;
+  const { report } = context;
   const { output } = result;
   if (!isRecord(output)) {
-    call.end(callOutcome({ transport: 'complete', onError }));
+    endCall(call, report, { transport: 'complete' });
     return;
   }
   if (spec.api === 'converse') {
     if (!spec.stream) {
-      call.end(
-        callOutcome({ transport: 'complete', response: bedrockWireFormat.parseResponse('chat', output), onError }),
-      );
+      endCall(call, report, { transport: 'complete', response: bedrockWireFormat.parseResponse('chat', output) });
       return;
     }
-    const followed = BedrockStreamMeasurement.follow(output.stream, {
+    const followed = followBedrockStream(output.stream, {
       call,
       context,
       signal,
@@ -118,17 +116,15 @@ function take(
       accumulator: bedrockWireFormat.createStreamAccumulator('chat'),
       decode: (event) => event,
     });
-    if (!followed) call.end(callOutcome({ transport: 'complete', onError }));
+    if (!followed) endCall(call, report, { transport: 'complete' });
     return;
   }
   const requestBody = isRecord(input) ? jsonOf(input.body) : undefined;
   if (!spec.stream) {
-    call.end(
-      callOutcome({ transport: 'complete', response: invokeSummary(modelId, output, result.response), onError }),
-    );
+    endCall(call, report, { transport: 'complete', response: invokeSummary(modelId, output, result.response) });
     return;
   }
-  const followed = BedrockStreamMeasurement.follow(output.body, {
+  const followed = followBedrockStream(output.body, {
     call,
     context,
     signal,
@@ -139,7 +135,7 @@ function take(
     accumulator: new BedrockInvokeStreamAccumulator(modelId),
     decode: (event) => jsonOf(isRecord(event) && isRecord(event.chunk) ? event.chunk.bytes : undefined),
   });
-  if (!followed) call.end(callOutcome({ transport: 'complete', onError }));
+  if (!followed) endCall(call, report, { transport: 'complete' });
 }
 
 /**
@@ -169,27 +165,6 @@ function jsonOf(body: unknown): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return undefined;
-  }
-}
-
-function start(
-  context: MeasurementContext,
-  model: string,
-  stream: boolean,
-  startedAt: number,
-): InFlightCall | undefined {
-  try {
-    return context.meter.start({
-      provider: context.provider,
-      operation: 'chat',
-      model,
-      stream,
-      labels: callLabels(context.staticLabels),
-      startedAt,
-    });
-  } catch (error) {
-    context.report(error);
     return undefined;
   }
 }

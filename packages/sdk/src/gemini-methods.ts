@@ -1,9 +1,8 @@
-import { callOutcome, type InFlightCall } from '@llmeter/core';
-import { isRecord } from '@llmeter/core/wire';
-import { callLabels } from './call-labels.js';
-import { type GeminiStreamCall, GeminiStreamMeasurement, isGeneratorLike } from './gemini-stream.js';
+import { followGeminiStream, type GeminiStreamCall, isGeneratorLike } from './gemini-stream.js';
+import { endCall, startCall } from './in-flight-call.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
+import { isThenable } from './thenable.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -27,10 +26,6 @@ export const GEMINI_METHODS: readonly GeminiMethodSpec[] = [
   { path: ['models'], method: 'embedContent', operation: 'embeddings', stream: false },
 ];
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return isRecord(value) && typeof value.then === 'function';
-}
-
 /**
  * Wraps one `@google/genai` method (an `async` function) so that each call is measured once. The caller gets a
  * promise of the SDK's own result (the same `GenerateContentResponse`, the same stream generator, which is
@@ -45,19 +40,19 @@ export function measuredGeminiMethod(
     const startedAt = performance.now();
     const params = args[0];
     const { model } = context.format.readRequest(params);
-    const call = start(context, spec, model, startedAt);
+    const call = startCall(context, { operation: spec.operation, model, stream: spec.stream, startedAt });
     if (call === undefined) return Reflect.apply(original, this, args);
-    const onError = context.report;
+    const { report } = context;
     let result: unknown;
     try {
       result = Reflect.apply(original, this, args);
     } catch (error) {
-      call.end(callOutcome({ transport: 'failed', error, onError }));
+      endCall(call, report, { transport: 'failed', error });
       throw error;
     }
     if (!isThenable(result)) {
       context.report(new TypeError(`llmeter: ${spec.path.join('.')}.${spec.method}() did not return a promise`));
-      call.end(callOutcome({ transport: 'complete', onError }));
+      endCall(call, report, { transport: 'complete' });
       return result;
     }
     // The measurement sees the result first: a stream is followed before the caller can read a chunk of it.
@@ -67,7 +62,7 @@ export function measuredGeminiMethod(
         return value;
       },
       (error: unknown) => {
-        call.end(callOutcome({ transport: 'failed', error, onError }));
+        endCall(call, report, { transport: 'failed', error });
         throw error;
       },
     );
@@ -77,36 +72,14 @@ export function measuredGeminiMethod(
 /** Takes a call's result, once: a stream to follow, or a response to read usage from. */
 function take(value: unknown, info: GeminiStreamCall, stream: boolean): void {
   const { call, context, operation } = info;
-  const onError = context.report;
   try {
     if (stream && isGeneratorLike(value)) {
-      GeminiStreamMeasurement.follow(value, info);
+      followGeminiStream(value, info);
       return;
     }
-    call.end(callOutcome({ transport: 'complete', response: context.format.parseResponse(operation, value), onError }));
+    endCall(call, context.report, { transport: 'complete', response: context.format.parseResponse(operation, value) });
   } catch (error) {
     context.report(error);
-    call.end(callOutcome({ transport: 'complete', onError }));
-  }
-}
-
-function start(
-  context: MeasurementContext,
-  spec: GeminiMethodSpec,
-  model: string,
-  startedAt: number,
-): InFlightCall | undefined {
-  try {
-    return context.meter.start({
-      provider: context.provider,
-      operation: spec.operation,
-      model,
-      stream: spec.stream,
-      labels: callLabels(context.staticLabels),
-      startedAt,
-    });
-  } catch (error) {
-    context.report(error);
-    return undefined;
+    endCall(call, context.report, { transport: 'complete' });
   }
 }

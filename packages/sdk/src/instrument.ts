@@ -1,14 +1,4 @@
-import type { Labels } from '@llmeter/core';
-import {
-  type Buckets,
-  type Budget,
-  type CardinalityLimits,
-  createMeter,
-  errorReporter,
-  type Meter,
-  type PriceBook,
-  type PriceOverrides,
-} from '@llmeter/core';
+import type { Buckets, Budget, CardinalityLimits, Labels, Meter, PriceBook, PriceOverrides } from '@llmeter/core';
 import {
   anthropicWireFormat,
   bedrockWireFormat,
@@ -24,6 +14,7 @@ import { GEMINI_METHODS, measuredGeminiMethod } from './gemini-methods.js';
 import { measuredMethod } from './measured-call.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
+import { meterSetup } from './meter-setup.js';
 import { OPENAI_METHODS } from './openai-methods.js';
 
 /** How {@link instrument} measures a client. Every field is optional. */
@@ -126,20 +117,7 @@ export function instrument<T extends object>(client: T, options: InstrumentOptio
       'llmeter: instrument() takes an OpenAI (openai), Anthropic (@anthropic-ai/sdk), Google Gen AI (@google/genai) or Bedrock Runtime (@aws-sdk/client-bedrock-runtime) client',
     );
   }
-  const report = errorReporter(options.onError);
-  const staticLabels = options.labels && Object.keys(options.labels).length > 0 ? { ...options.labels } : undefined;
-  const meter =
-    options.meter ??
-    createMeter({
-      registry: options.registry,
-      prefix: options.prefix,
-      labelNames: [...Object.keys(staticLabels ?? {}), ...(options.labelNames ?? [])],
-      prices: options.prices,
-      limits: options.limits,
-      budgets: options.budgets,
-      buckets: options.buckets,
-      onError: report,
-    });
+  const { meter, staticLabels, report } = meterSetup(options);
   const format = FORMATS[shape.kind];
   const context: MeasurementContext = {
     meter,

@@ -1,10 +1,11 @@
-import { type CallEnd, callOutcome, type InFlightCall, responseLedgerFor } from '@llmeter/core';
+import { type CallEnd, type InFlightCall, responseLedgerFor } from '@llmeter/core';
 import { isRecord, streamUsageToAsk } from '@llmeter/core/wire';
-import { callLabels } from './call-labels.js';
+import { endCall, startCall } from './in-flight-call.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
 import { responseHeaderLookup } from './response-headers.js';
-import { isSdkStream, StreamMeasurement } from './stream-wrapper.js';
+import { isSdkStream, SdkStreamMeasurement } from './sdk-stream.js';
+import { isThenable } from './thenable.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -19,10 +20,6 @@ interface SdkApiPromise {
   parseResponse: AnyFunction;
   asResponse: () => Promise<Response>;
   _thenUnwrap?: unknown;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return isRecord(value) && typeof value.then === 'function';
 }
 
 function isSdkApiPromise(value: unknown): value is SdkApiPromise {
@@ -122,11 +119,11 @@ class CallMeasurement {
     this.#end({ transport: 'failed', error });
   }
 
-  /** Records the call as {@link callOutcome} decides from what was seen. */
+  /** Records the call as `callOutcome` decides from what was seen. */
   #end(end: CallEnd): void {
     const { context, responseId, model } = this;
     const ledger = responseLedgerFor(context.meter.registry);
-    this.call.end(callOutcome({ ...end, onError: context.report, ledger, responseId, model }));
+    endCall(this.call, context.report, { ...end, ledger, responseId, model });
   }
 
   #parse(parse: AnyFunction, target: unknown, args: unknown[]): unknown {
@@ -159,7 +156,7 @@ class CallMeasurement {
     const { call, context } = this;
     try {
       if (isSdkStream(data)) {
-        StreamMeasurement.attach(data, {
+        SdkStreamMeasurement.attach(data, {
           call,
           context,
           operation: this.spec.operation,
@@ -260,9 +257,8 @@ export function measuredMethod(
       result = Reflect.apply(original, this, callArgs);
     } catch (error) {
       // Thrown before any request (the SDK's own validation): still a failed call of the app's.
-      start(context, spec, model, stream, startedAt)?.end(
-        callOutcome({ transport: 'failed', error, onError: context.report }),
-      );
+      const call = startCall(context, { operation: spec.operation, model, stream, startedAt });
+      if (call) endCall(call, context.report, { transport: 'failed', error });
       throw error;
     } finally {
       nesting--;
@@ -275,7 +271,7 @@ export function measuredMethod(
         );
         return result;
       }
-      const call = start(context, spec, model, stream, startedAt);
+      const call = startCall(context, { operation: spec.operation, model, stream, startedAt });
       if (call) {
         new CallMeasurement(call, context, spec, model, params, hideUsageChunk, responseId).attach(result);
       }
@@ -284,26 +280,4 @@ export function measuredMethod(
     }
     return result;
   };
-}
-
-function start(
-  context: MeasurementContext,
-  spec: MeasuredMethodSpec,
-  model: string,
-  stream: boolean,
-  startedAt: number,
-): InFlightCall | undefined {
-  try {
-    return context.meter.start({
-      provider: context.provider,
-      operation: spec.operation,
-      model,
-      stream,
-      labels: callLabels(context.staticLabels),
-      startedAt,
-    });
-  } catch (error) {
-    context.report(error);
-    return undefined;
-  }
 }

@@ -56,6 +56,8 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
   /** Indexes of chat choices seen without a `finish_reason` yet. */
   readonly #openChoices = new Set<unknown>();
   #anyChoiceFinished = false;
+  /** The stream's first plain content chunk, whose like later chunks are read without a parse. */
+  #template: ContentChunkTemplate | undefined;
 
   constructor(operation: Operation) {
     this.#operation = operation;
@@ -66,7 +68,23 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
       this.#finished = true;
       return 'other';
     }
-    return this.push(parseEventData(data), eventName);
+    const template = this.#template;
+    if (template !== undefined && eventName === undefined) {
+      const text = template.contentOf(data);
+      if (text !== undefined) {
+        // What `push` does with this chunk, parsed (see ContentChunkTemplate), without parsing it.
+        this.#model = template.model ?? this.#model;
+        this.#openChoices.add(template.index);
+        this.#output.add(text);
+        return 'content';
+      }
+    }
+    const parsed = parseEventData(data);
+    const kind = this.push(parsed, eventName);
+    if (kind === 'content' && eventName === undefined && template === undefined) {
+      this.#template = ContentChunkTemplate.of(data, parsed);
+    }
+    return kind;
   }
 
   push(data: unknown, eventName?: string): StreamEventKind {
@@ -215,4 +233,73 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
 /** The `code` of a Responses `error` event (`{ error: { code } }`, or `code` at the top as older events have it). */
 function errorCode(event: Record<string, unknown>): unknown {
   return field(event.error, 'code') ?? event.code;
+}
+
+/**
+ * A plain chat content chunk (one choice, its delta only `content`, no finish reason, no usage but `null`), as raw text
+ * around its content: `prefix` up to the content string's opening quote, `suffix` from its closing quote. A
+ * chunk of the same stream that is `prefix` + text + `suffix`, the text without a quote, a backslash or a control
+ * character (so its JSON string is the text itself), parses to the same chunk with that text as its content: the
+ * accumulator takes it as it took the template's, without `JSON.parse` (most of a stream's events, and most of
+ * the CPU the proxy spent reading them).
+ */
+class ContentChunkTemplate {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly model: string | undefined;
+  readonly index: unknown;
+
+  private constructor(prefix: string, suffix: string, model: string | undefined, index: unknown) {
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.model = model;
+    this.index = index;
+  }
+
+  /** The template of `data` (parsed: `chunk`), when it is a plain content chunk whose content can be found. */
+  static of(data: string, chunk: unknown): ContentChunkTemplate | undefined {
+    if (!isRecord(chunk) || typeof chunk.type === 'string' || chunk.error !== undefined) return undefined;
+    // `"usage": null` is on every chunk of a stream that asked for usage (`include_usage`).
+    if ((chunk.usage !== undefined && chunk.usage !== null) || chunk.x_groq !== undefined) return undefined;
+    const choices = chunk.choices;
+    if (!Array.isArray(choices) || choices.length !== 1) return undefined;
+    const choice: unknown = choices[0];
+    if (!isRecord(choice) || choice.text !== undefined) return undefined;
+    if (choice.finish_reason !== null && choice.finish_reason !== undefined) return undefined;
+    const delta = choice.delta;
+    if (!isRecord(delta)) return undefined;
+    const keys = Object.keys(delta);
+    const content = delta.content;
+    if (keys.length !== 1 || keys[0] !== 'content' || typeof content !== 'string') return undefined;
+    if (content === '' || !isPlainText(content)) return undefined;
+    const written = `"content":"${content}"`;
+    const at = data.indexOf(written);
+    if (at === -1 || data.indexOf(written, at + 1) !== -1) return undefined;
+    const prefix = data.slice(0, at + 11);
+    const suffix = data.slice(at + written.length - 1);
+    // The content found is the one the parse reads (not a look-alike elsewhere in the chunk): proven by one parse.
+    const probe = parseEventData(`${prefix}${content}x${suffix}`);
+    const probeChoices = field(probe, 'choices');
+    const probed = Array.isArray(probeChoices) ? field(field(probeChoices[0], 'delta'), 'content') : undefined;
+    if (probed !== `${content}x`) return undefined;
+    return new ContentChunkTemplate(prefix, suffix, stringField(chunk, 'model'), choice.index ?? 0);
+  }
+
+  /** The content of `data` when it is this template's chunk with other content; else `undefined`. */
+  contentOf(data: string): string | undefined {
+    const { prefix, suffix } = this;
+    const length = data.length - prefix.length - suffix.length;
+    if (length <= 0 || !data.startsWith(prefix) || !data.endsWith(suffix)) return undefined;
+    const text = data.slice(prefix.length, prefix.length + length);
+    return isPlainText(text) ? text : undefined;
+  }
+}
+
+/** Whether `text` is its own JSON string content: no quote, no backslash, no control character. */
+function isPlainText(text: string): boolean {
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code < 0x20 || code === 0x22 || code === 0x5c) return false;
+  }
+  return true;
 }

@@ -1,0 +1,67 @@
+import type { TransportEnding } from '@llmeter/core';
+
+/** How one client's stream adapter reads what its SDK's async iterator yields. */
+export interface IteratorReading {
+  /** Takes one event read (feeding it to a `FollowedStream`); `true` when the caller must not see it. */
+  take(event: unknown): boolean;
+  /** How a stream whose iterator ran out ended. */
+  ranOut(): TransportEnding;
+  /** How a stream whose read failed ended. */
+  failed(): TransportEnding;
+  /** Records the stream, once (a `FollowedStream`'s `end`, with the adapter's own clean-up). */
+  end(transport: TransportEnding, error?: unknown): void;
+}
+
+/**
+ * An async iterator over `inner` that hands every event through unchanged (but those `reading.take` hides) and
+ * ends the stream (`reading.end`) at the first of: the iterator running out, a read that fails, `return()`
+ * (`aborted`: a `break`) or `throw()` (`failed`). It is its own async iterable, as the iterators of async
+ * generators are. A class rather than an object of closures: one is made per stream, read once per event.
+ */
+export class FollowedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
+  readonly #inner: AsyncIterator<unknown>;
+  readonly #reading: IteratorReading;
+
+  constructor(inner: AsyncIterator<unknown>, reading: IteratorReading) {
+    this.#inner = inner;
+    this.#reading = reading;
+    // Only an iterator whose source can be thrown into offers `throw` (`yield*` reads an undefined one as none).
+    if (inner.throw === undefined) Object.defineProperty(this, 'throw', { value: undefined });
+  }
+
+  readonly #onResult = (
+    result: IteratorResult<unknown>,
+  ): IteratorResult<unknown> | Promise<IteratorResult<unknown>> => {
+    if (result.done) {
+      this.#reading.end(this.#reading.ranOut());
+      return result;
+    }
+    if (this.#reading.take(result.value)) return this.#inner.next().then(this.#onResult, this.#onFailure);
+    return result;
+  };
+
+  readonly #onFailure = (error: unknown): never => {
+    this.#reading.end(this.#reading.failed(), error);
+    throw error;
+  };
+
+  // The SDKs' iterators ignore what `next` is given, so passing `undefined` on is the same as passing nothing.
+  next(value?: unknown): Promise<IteratorResult<unknown>> {
+    return this.#inner.next(value).then(this.#onResult, this.#onFailure);
+  }
+
+  return(value?: unknown): Promise<IteratorResult<unknown>> {
+    this.#reading.end('aborted');
+    const inner = this.#inner;
+    return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    this.#reading.end('failed', error);
+    return (this.#inner.throw as (error?: unknown) => Promise<IteratorResult<unknown>>).call(this.#inner, error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,122 @@
+import type { InFlightCall, Operation, TransportEnding } from '@llmeter/core';
+import { responseLedgerFor } from '@llmeter/core';
+import { isRecord } from '@llmeter/core/wire';
+import { FollowedIterator, type IteratorReading } from './followed-iterator.js';
+import { FollowedStream } from './followed-stream.js';
+import type { MeasurementContext } from './measurement-context.js';
+
+/** The parts of an SDK `Stream` llmeter relies on; `openai` v6/v7 and `@anthropic-ai/sdk` all have them. */
+export interface SdkStream {
+  /** Starts the one pass over the events; `[Symbol.asyncIterator]`, `tee()` and `toReadableStream()` call it. */
+  iterator: () => AsyncIterator<unknown>;
+  controller: AbortController;
+}
+
+/** Whether a parsed response is an SDK `Stream` llmeter can follow. */
+export function isSdkStream(value: unknown): value is SdkStream {
+  if (!isRecord(value) || typeof value.iterator !== 'function') return false;
+  const controller = value.controller;
+  return isRecord(controller) && isRecord(controller.signal);
+}
+
+// A stream the caller drops unread, or stops reading without `break` (an iterator left half-read), would
+// otherwise stay in flight forever; once garbage-collected, it is recorded as aborted. A stream being read may
+// itself be collected (`for await` holds only its iterator), so only an unread one counts when it goes.
+const unreadStreams = new FinalizationRegistry<SdkStreamMeasurement>((measurement) => measurement.endUnread());
+const droppedIterators = new FinalizationRegistry<FollowedStream>((stream) => stream.end('aborted'));
+
+/** What following one SDK stream needs: its call, and whether llmeter asked for its usage chunk. */
+export interface SdkStreamCall {
+  call: InFlightCall;
+  context: MeasurementContext;
+  operation: Operation;
+  model: string;
+  /** The caller's request params, for counting the prompt when the provider reports no usage. */
+  requestBody: unknown;
+  /** llmeter asked for `include_usage` on the caller's behalf, so the chunks it adds are hidden. */
+  hideUsageChunk: boolean;
+  /** The OpenAI response a resume (`responses.retrieve(id, { stream: true })`) names. */
+  responseId?: string | undefined;
+}
+
+/**
+ * Follows one SDK stream (`openai`, `@anthropic-ai/sdk`). It keeps the SDK's own `Stream` object (so `tee()`,
+ * `toReadableStream()`, `controller` and `instanceof` work as before) and replaces only its `iterator`, the one
+ * function every way of reading the stream goes through, with one that passes each event through unchanged.
+ *
+ * The call is recorded once, at the first of: the last event read (`complete`), a read that fails (`failed`,
+ * with the SDK's error), `break` / `return()` / `controller.abort()` before the end (`aborted`), an abort before
+ * any read, or the stream being garbage-collected unread (`aborted`). The SDK swallows OpenAI's `[DONE]`, so the
+ * events seen never include it: see `callOutcome` for what that hides.
+ */
+export class SdkStreamMeasurement implements IteratorReading {
+  readonly #stream: FollowedStream;
+  readonly #signal: AbortSignal;
+  readonly #hideUsageChunk: boolean;
+  #started = false;
+
+  private constructor(info: SdkStreamCall, signal: AbortSignal) {
+    const { context, operation } = info;
+    this.#stream = new FollowedStream({
+      ...info,
+      format: context.format,
+      accumulator: context.format.createStreamAccumulator(operation),
+      ledger: responseLedgerFor(context.meter.registry),
+    });
+    this.#signal = signal;
+    this.#hideUsageChunk = info.hideUsageChunk;
+  }
+
+  /** Starts following `target`: replaces its `iterator`, and watches for an abort before any read. */
+  static attach(target: SdkStream, info: SdkStreamCall): void {
+    const measurement = new SdkStreamMeasurement(info, target.controller.signal);
+    const original = target.iterator;
+    target.iterator = function measuredIterator(this: unknown): AsyncIterator<unknown> {
+      measurement.#started = true;
+      const iterator = new FollowedIterator(Reflect.apply(original, this, []) as AsyncIterator<unknown>, measurement);
+      droppedIterators.register(iterator, measurement.#stream);
+      return iterator;
+    };
+    if (!measurement.#signal.aborted) {
+      measurement.#signal.addEventListener(
+        'abort',
+        () => {
+          // Once reading started, the reader sees the abort and tells how the stream ended.
+          if (!measurement.#started) measurement.#stream.end('aborted');
+        },
+        { once: true },
+      );
+    }
+    unreadStreams.register(target, measurement);
+  }
+
+  /** Records a stream that was never read as aborted. */
+  endUnread(): void {
+    if (!this.#started) this.#stream.end('aborted');
+  }
+
+  take(event: unknown): boolean {
+    const kind = this.#stream.push(event);
+    if (this.#hideUsageChunk && kind !== undefined) {
+      if (kind === 'usage_only') return true;
+      // With include_usage every chunk carries `"usage": null`; without it the key is absent. The caller
+      // did not ask, so it gets the chunks it would have got, key and all (`'usage' in chunk`, snapshots).
+      if (isRecord(event) && event.usage === null) delete event.usage;
+    }
+    return false;
+  }
+
+  end(transport: TransportEnding, error?: unknown): void {
+    this.#stream.end(transport, error);
+  }
+
+  ranOut(): 'aborted' | 'complete' {
+    // openai v7 ends a stream quietly when its controller is aborted.
+    return this.#signal.aborted ? 'aborted' : 'complete';
+  }
+
+  failed(): 'failed' {
+    // The SDK aborts its controller on its way out of a failed read, so the error, not the signal, tells.
+    return 'failed';
+  }
+}
