@@ -56,6 +56,27 @@ const ANTHROPIC_HEADERS = ANTHROPIC.map(([infix, resource]) => ({
   },
 }));
 
+/** Appends the readings of one provider's header family; `resetSeconds` reads its reset format. */
+function readFamily(
+  header: HeaderLookup,
+  family: typeof OPENAI_HEADERS,
+  resetSeconds: (reset: string) => number | undefined,
+  readings: RateLimitReading[],
+): void {
+  for (const { resource, names } of family) {
+    const limit = header(names.limit);
+    const remaining = header(names.remaining);
+    const reset = header(names.reset);
+    if (limit === undefined && remaining === undefined && reset === undefined) continue;
+    readings.push({
+      resource,
+      limit: count(limit),
+      remaining: count(remaining),
+      resetSeconds: reset === undefined ? undefined : resetSeconds(reset),
+    });
+  }
+}
+
 /**
  * The rate limits a response's headers report, OpenAI's and Anthropic's alike; resources it says nothing of are
  * left out, and a value that does not parse is undefined (never a guess). `now` (epoch milliseconds) turns
@@ -71,30 +92,8 @@ const ANTHROPIC_HEADERS = ANTHROPIC.map(([infix, resource]) => ({
  */
 export function readRateLimits(header: HeaderLookup, now: number = Date.now()): RateLimits {
   const readings: RateLimitReading[] = [];
-  for (const { resource, names } of OPENAI_HEADERS) {
-    const limit = header(names.limit);
-    const remaining = header(names.remaining);
-    const reset = header(names.reset);
-    if (limit === undefined && remaining === undefined && reset === undefined) continue;
-    readings.push({
-      resource,
-      limit: count(limit),
-      remaining: count(remaining),
-      resetSeconds: reset === undefined ? undefined : goDurationSeconds(reset),
-    });
-  }
-  for (const { resource, names } of ANTHROPIC_HEADERS) {
-    const limit = header(names.limit);
-    const remaining = header(names.remaining);
-    const reset = header(names.reset);
-    if (limit === undefined && remaining === undefined && reset === undefined) continue;
-    readings.push({
-      resource,
-      limit: count(limit),
-      remaining: count(remaining),
-      resetSeconds: reset === undefined ? undefined : secondsUntil(reset, now),
-    });
-  }
+  readFamily(header, OPENAI_HEADERS, goDurationSeconds, readings);
+  readFamily(header, ANTHROPIC_HEADERS, (reset) => secondsUntil(reset, now), readings);
   const retryAfter = header('retry-after');
   return { readings, retryAfterSeconds: retryAfter === undefined ? undefined : retryAfterSeconds(retryAfter, now) };
 }
