@@ -199,10 +199,12 @@ describe('three proxy replicas behind nginx, one Prometheus', () => {
       }
     }
     expect(failures).toEqual([]);
-    // Per-instance by design: the proxy overhead panel, its recording rule and its alert, nothing else.
+    // Per-instance by design, nothing else: the proxy overhead panel, its recording rule and its alert, and the
+    // series-overflow alert (the series budget is each process's own).
     expect(perInstance).toEqual([
       'panel 17 "Proxy overhead p99 by instance" A',
       'instance:llm_proxy_overhead_seconds:p99_5m',
+      'LLMSeriesOverflow',
       'LLMProxyOverheadHigh',
     ]);
     // Most queries had data to compare (alerts whose conditions the traffic does not meet have none).
