@@ -1,47 +1,30 @@
-import { type RunningProxy, startProxy } from '@llmeter/proxy';
-import { type Simulator, startSimulator } from '@llmeter/simulator';
-import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { useHarness } from '../proxy/proxy-harness.js';
 import { rawRequest } from '../support/raw-request.js';
 
 // DNS rebinding: a page on attacker.example re-resolves its name to 127.0.0.1, and the user's browser then sends
 // it to a loopback proxy, with `Host: attacker.example:PORT`. The proxy's own routes (metrics, dashboard) must not
 // answer such requests; `/healthz` (load balancers probe it with any Host) and proxied calls are untouched.
 
-let simulator: Simulator;
-let proxy: RunningProxy;
-let port: number;
-beforeAll(async () => {
-  simulator = await startSimulator();
-  proxy = await startProxy({
-    port: 0,
-    logLevel: 'silent',
-    registry: new Registry(),
-    allowedHosts: ['metrics.internal', '.svc.cluster.local'],
-    upstreams: { openai: simulator.url },
-    dashboard: { intervalMs: 60_000 },
-  });
-  port = proxy.port;
-});
-afterAll(async () => {
-  await proxy?.close();
-  await simulator?.close();
+const h = useHarness({
+  allowedHosts: ['metrics.internal', '.svc.cluster.local'],
+  dashboard: { intervalMs: 60_000 },
 });
 
 function get(path: string, host: string) {
-  return rawRequest(proxy.url, `GET ${path} HTTP/1.1\r\nhost: ${host}`);
+  return rawRequest(h.proxy.url, `GET ${path} HTTP/1.1\r\nhost: ${host}`);
 }
 
 const OWN_ROUTES = ['/metrics', '/dashboard', '/dashboard/', '/dashboard/data', '/dashboard/uplot.js'];
 
 describe("the proxy's own routes answer only to its own names", () => {
   test.each(OWN_ROUTES)('%s refuses a rebound Host with 403 and says how to allow it', async (path) => {
-    const reply = await get(path, `attacker.example:${port}`);
+    const reply = await get(path, `attacker.example:${h.proxy.port}`);
     expect(reply.status).toBe(403);
     expect(reply.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(reply.text)).toEqual({
       error:
-        `forbidden: this proxy's own routes do not answer to the host "attacker.example:${port}" (a DNS ` +
+        `forbidden: this proxy's own routes do not answer to the host "attacker.example:${h.proxy.port}" (a DNS ` +
         'rebinding guard). To allow it, start the proxy with --allowed-host attacker.example (allowedHosts in the ' +
         'config file)',
     });
@@ -56,7 +39,7 @@ describe("the proxy's own routes answer only to its own names", () => {
     'llmeter.default.svc.cluster.local:PORT',
   ])('/metrics and the dashboard answer Host %s', async (host) => {
     for (const path of ['/metrics', '/dashboard/data']) {
-      const reply = await get(path, host.replace('PORT', String(port)));
+      const reply = await get(path, host.replace('PORT', String(h.proxy.port)));
       expect(reply.status, path).toBe(200);
     }
   });
@@ -73,7 +56,7 @@ describe("the proxy's own routes answer only to its own names", () => {
 
   test('proxied calls are untouched: the Host header never chose anything', async () => {
     const reply = await rawRequest(
-      proxy.url,
+      h.proxy.url,
       'POST /v1/chat/completions HTTP/1.1\r\nhost: attacker.example\r\ncontent-type: application/json',
       JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }),
     );

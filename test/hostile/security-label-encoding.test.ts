@@ -1,7 +1,5 @@
-import { type RunningProxy, startProxy } from '@llmeter/proxy';
-import { type Simulator, startSimulator } from '@llmeter/simulator';
-import { Registry } from 'prom-client';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
+import { useHarness } from '../proxy/proxy-harness.js';
 import { findSamples } from '../support/prometheus-text.js';
 import { rawRequest } from '../support/raw-request.js';
 
@@ -9,25 +7,10 @@ import { rawRequest } from '../support/raw-request.js';
 // as UTF-8, or `équipe` becomes `Ã©quipe` in every series. Bytes that are not UTF-8 are read as Latin-1, which
 // is what fetch() and most HTTP clients send for characters up to U+00FF.
 
-let simulator: Simulator;
-let proxy: RunningProxy;
-beforeAll(async () => {
-  simulator = await startSimulator();
-  proxy = await startProxy({
-    port: 0,
-    logLevel: 'silent',
-    registry: new Registry(),
-    labelHeaders: ['team'],
-    upstreams: { openai: simulator.url },
-  });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await simulator?.close();
-});
+const h = useHarness({ labelHeaders: ['team'] });
 
 async function teamsOf(model: string): Promise<string[]> {
-  const text = await (await fetch(`${proxy.url}/metrics`)).text();
+  const text = await (await fetch(`${h.proxy.url}/metrics`)).text();
   return findSamples(text, 'llm_requests_total', { model }).map((sample) => sample.labels.team ?? '');
 }
 
@@ -38,7 +21,7 @@ async function callWithTeamBytes(model: string, team: Buffer): Promise<void> {
     team,
   ]);
   const reply = await rawRequest(
-    proxy.url,
+    h.proxy.url,
     head,
     JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }] }),
   );
@@ -57,14 +40,14 @@ test.each([
 });
 
 test('the header is still forwarded to nobody, and other headers keep their bytes', async () => {
-  simulator.reset();
+  h.simulator.reset();
   const head = Buffer.concat([
     Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n'),
     Buffer.from('x-llmeter-label-team: équipe\r\nx-custom: ', 'utf8'),
     Buffer.from('café', 'utf8'),
   ]);
-  await rawRequest(proxy.url, head, JSON.stringify({ model: 'bytes', messages: [{ role: 'user', content: 'Hi' }] }));
-  const headers = simulator.requests[0]?.headers ?? {};
+  await rawRequest(h.proxy.url, head, JSON.stringify({ model: 'bytes', messages: [{ role: 'user', content: 'Hi' }] }));
+  const headers = h.simulator.requests[0]?.headers ?? {};
   expect(headers['x-llmeter-label-team']).toBeUndefined();
   // Forwarded byte for byte: Node shows the UTF-8 bytes of `café` as Latin-1 characters.
   expect(Buffer.from(String(headers['x-custom']), 'latin1').toString('utf8')).toBe('café');

@@ -1,55 +1,17 @@
-import { Writable } from 'node:stream';
-import { type RunningProxy, startProxy } from '@llmeter/proxy';
-import { type Simulator, startSimulator } from '@llmeter/simulator';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
+import { useHarness } from '../proxy/proxy-harness.js';
+import { captureLog } from '../support/captured-log.js';
 import { rawRequest } from '../support/raw-request.js';
 
 // A client controls the model (request body), the path and the label values (headers), and the upstream the
 // response's model: none of them may make a log line as large as itself.
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
-
-let simulator: Simulator;
-let proxy: RunningProxy;
-beforeAll(async () => {
-  simulator = await startSimulator();
-  proxy = await startProxy({
-    port: 0,
-    logger,
-    registry: new Registry(),
-    labelHeaders: ['team'],
-    upstreams: { openai: simulator.url },
-  });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await simulator?.close();
-});
-beforeEach(() => {
-  logLines.length = 0;
-});
+const log = captureLog('info');
+const h = useHarness({ logger: log.logger, labelHeaders: ['team'] });
+afterEach(() => log.clear());
 
 /** The call's log line, once the proxy wrote it. */
-async function callLine(): Promise<{ text: string; fields: Record<string, unknown> }> {
-  const deadline = Date.now() + 2000;
-  for (;;) {
-    const text = logLines.find((line) => line.includes('"msg":"llm call"'));
-    if (text !== undefined) return { text, fields: JSON.parse(text) as Record<string, unknown> };
-    if (Date.now() > deadline) throw new Error('no call was logged');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const callLine = () => log.waitFor('llm call');
 
 const cut = (text: string): string => `${text.slice(0, 256)}…[+${text.length - 256} chars]`;
 
@@ -59,7 +21,7 @@ describe('every logged value is bounded', () => {
     const path = `/v1/chat/completions/${'p'.repeat(8000)}`;
     const team = 't'.repeat(8000);
     await rawRequest(
-      proxy.url,
+      h.proxy.url,
       `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nx-llmeter-label-team: ${team}`,
       JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }] }),
     );
@@ -72,9 +34,9 @@ describe('every logged value is bounded', () => {
 
   test('the upstream names a 1 MB model in its reply', async () => {
     const responseModel = 'r'.repeat(1_000_000);
-    simulator.enqueue({ responseModel });
+    h.simulator.enqueue({ responseModel });
     await rawRequest(
-      proxy.url,
+      h.proxy.url,
       'POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json',
       JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }),
     );
@@ -87,7 +49,7 @@ describe('every logged value is bounded', () => {
   test('a cut never splits a character made of two UTF-16 units', async () => {
     const model = `${'a'.repeat(255)}${'😀'.repeat(10)}`;
     await rawRequest(
-      proxy.url,
+      h.proxy.url,
       'POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json',
       Buffer.from(JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }] })),
     );
@@ -97,7 +59,7 @@ describe('every logged value is bounded', () => {
 
   test('short values are logged whole', async () => {
     await rawRequest(
-      proxy.url,
+      h.proxy.url,
       'POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nx-llmeter-label-team: search',
       JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }),
     );

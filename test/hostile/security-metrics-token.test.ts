@@ -2,31 +2,15 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { startProxy } from '@llmeter/proxy';
 import { type Simulator, startSimulator } from '@llmeter/simulator';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { proxyCommand, proxySettings } from '../../apps/cli/src/proxy-command.js';
+import { captureLog } from '../support/captured-log.js';
 
 // An exposed proxy without a token must say so at start; an empty token must never mean "no authentication";
 // a token can come from a file, out of sight of `ps`.
-
-/** A logger whose lines the test reads. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 let simulator: Simulator;
 let dir: string;
@@ -41,7 +25,7 @@ afterAll(async () => {
 
 describe('listening beyond this machine without a token', () => {
   test('logs a warning at start that names the address and the risk', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, records } = captureLog('info');
     // Listens on every interface for the length of the test; nothing connects to it.
     const proxy = await startProxy({
       host: '0.0.0.0',
@@ -51,6 +35,7 @@ describe('listening beyond this machine without a token', () => {
       upstreams: { openai: simulator.url },
     });
     await proxy.close();
+    const lines = records();
     const warnings = lines.filter((line) => line.level === 40);
     expect(warnings).toEqual([
       expect.objectContaining({
@@ -70,7 +55,7 @@ describe('listening beyond this machine without a token', () => {
 
   test('says nothing on loopback, or with a token', async () => {
     for (const options of [{ host: '127.0.0.1' }, { host: '0.0.0.0', metricsToken: 'tok' }]) {
-      const { logger, lines } = capturingLogger();
+      const { logger, records } = captureLog('info');
       const proxy = await startProxy({
         ...options,
         port: 0,
@@ -79,7 +64,7 @@ describe('listening beyond this machine without a token', () => {
         upstreams: { openai: simulator.url },
       });
       await proxy.close();
-      expect(lines.filter((line) => line.level === 40)).toEqual([]);
+      expect(records().filter((line) => line.level === 40)).toEqual([]);
     }
   });
 });
@@ -111,7 +96,7 @@ describe('the token', () => {
     await writeFile(tokenFile, 'file-token-123\n');
     const parsed = proxyCommand.parse(['--metrics-token-file', tokenFile, '--port', '0'], {});
     if (parsed.help) throw new Error('asked for help');
-    const { logger } = capturingLogger();
+    const { logger } = captureLog('info');
     const proxy = await startProxy({
       ...proxySettings(parsed),
       upstreams: { openai: simulator.url },

@@ -1,50 +1,23 @@
-import { Writable } from 'node:stream';
-import { type RunningProxy, startProxy } from '@llmeter/proxy';
-import { type Simulator, startSimulator } from '@llmeter/simulator';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { useHarness } from '../proxy/proxy-harness.js';
+import { captureLog } from '../support/captured-log.js';
 import { rawRequest } from '../support/raw-request.js';
 
 // Request targets sent byte for byte (fetch and node:http would resolve or refuse some of them) to a proxy whose
 // `based` upstream has a base path: none of the tricks may reach the upstream, every refusal is a 400 the proxy
 // logs, and ordinary paths with dots, escapes and non-ASCII still go through unchanged.
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
-
-let simulator: Simulator;
-let proxy: RunningProxy;
-beforeAll(async () => {
-  simulator = await startSimulator();
-  // The `based` upstream is the simulator under /base/: nothing may reach it outside /base/.
-  proxy = await startProxy({
-    port: 0,
-    logger,
-    registry: new Registry(),
-    upstreams: { openai: simulator.url, based: `${simulator.url}/base/` },
-  });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await simulator?.close();
-});
+const log = captureLog('info');
+// The `based` upstream is the simulator under /base/: nothing may reach it outside /base/.
+const h = useHarness({ logger: log.logger }, (simulatorUrl) => ({ based: `${simulatorUrl}/base/` }));
 beforeEach(() => {
-  simulator.reset();
-  logLines.length = 0;
+  h.simulator.reset();
+  log.clear();
 });
 
 function post(target: string) {
   return rawRequest(
-    proxy.url,
+    h.proxy.url,
     `POST ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json`,
     '{"model":"gpt-4o","messages":[]}',
   );
@@ -73,9 +46,9 @@ describe('request targets that could leave the upstream base path are refused', 
     const reply = await post(target);
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.text).error.code).toBe('invalid_request_target');
-    expect(simulator.requests).toEqual([]);
+    expect(h.simulator.requests).toEqual([]);
     // Recorded as every refusal is: one warn line, without the target.
-    const refusals = logLines.map((line) => JSON.parse(line)).filter((line) => line.error === 'invalid_request_target');
+    const refusals = log.records().filter((line) => line.error === 'invalid_request_target');
     expect(refusals).toHaveLength(1);
     expect(refusals[0]).toMatchObject({ level: 40, method: 'POST' });
   });
@@ -91,6 +64,6 @@ describe('ordinary targets still go through unchanged', () => {
     ['/v1/chat/completions?next=%2e%2e%2f%zz', '/v1/chat/completions?next=%2e%2e%2f%zz'],
   ])('%s is sent as %s', async (target, sent) => {
     await post(target);
-    expect(simulator.requests.map((request) => request.url)).toEqual([sent]);
+    expect(h.simulator.requests.map((request) => request.url)).toEqual([sent]);
   });
 });

@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { ApiError, GoogleGenAI } from '@google/genai';
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { captureLog } from '../support/captured-log.js';
+import { UNREACHABLE_UPSTREAM_URL } from '../support/unreachable-upstream.js';
+import { settled, useHarness } from './proxy-harness.js';
 
 // Per-million prices from @pydantic/genai-prices' bundled data (provider `google`), thoughts charged as output:
 // gemini-2.5-flash input 0.30, cache read 0.03, output 2.50.
@@ -16,29 +16,14 @@ const chat = { provider: 'gemini', model: flash, operation: 'chat' };
 const usage = { input: 1000, output: 500, cachedInput: 600, reasoning: 300 };
 const flashCost = usd(400, FLASH.input) + usd(600, FLASH.cacheRead) + usd(500, FLASH.output);
 
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const log = captureLog('debug');
+const { logger, lines: logLines } = log;
 
-let h: ProxyHarness;
-beforeAll(async () => {
-  // Port 9 on loopback: nothing listens (the discard port), so the connection is refused.
-  h = await startHarness({ logger }, { gone: 'http://127.0.0.1:9' });
-}, 30_000);
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness({ logger }, { gone: UNREACHABLE_UPSTREAM_URL });
 beforeEach(async () => {
   h.simulator.reset();
   await h.registry.resetMetrics();
-  logLines.length = 0;
+  log.clear();
 });
 
 /** A Gen AI SDK client whose base URL is the proxy's `gemini` route (or `route`); no retries. */

@@ -3,6 +3,7 @@ import { type RunningProxy, type StartProxyOptions, startProxy } from '@llmeter/
 import { type Simulator, startSimulator } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
 
 /** A simulator as the `openai` and `anthropic` upstreams, and a proxy in front of it, on its own registry. */
@@ -21,21 +22,25 @@ export interface ProxyHarness {
   close(): Promise<void>;
 }
 
+/** More upstreams beside the simulator's, or a function of the simulator's URL that names them. */
+export type ExtraUpstreams = Record<string, string> | ((simulatorUrl: string) => Record<string, string>);
+
 /**
  * Starts a simulator and a proxy routing `openai` (default), `anthropic` and `gemini` to it, then `extraUpstreams`.
  */
 export async function startHarness(
   options: StartProxyOptions = {},
-  extraUpstreams: Record<string, string> = {},
+  extraUpstreams: ExtraUpstreams = {},
 ): Promise<ProxyHarness> {
   const simulator = await startSimulator();
+  const extra = typeof extraUpstreams === 'function' ? extraUpstreams(simulator.url) : extraUpstreams;
   const registry = new Registry();
   const proxy = await startProxy({
     port: 0,
     logLevel: 'silent',
     registry,
     ...options,
-    upstreams: { openai: simulator.url, anthropic: simulator.url, gemini: simulator.url, ...extraUpstreams },
+    upstreams: { openai: simulator.url, anthropic: simulator.url, gemini: simulator.url, ...extra },
   });
   const metrics = async (): Promise<string> => {
     const token = proxy.config.metricsToken;
@@ -57,6 +62,44 @@ export async function startHarness(
       await proxy.close();
       await simulator.close();
     },
+  };
+}
+
+/**
+ * A harness for the whole test file: started in `beforeAll`, closed in `afterAll`. Its members may be read only
+ * inside hooks and tests, once it has started.
+ *
+ * @example
+ * const h = useHarness({ labelHeaders: ['team'] });
+ * test('counts', async () => expect(await h.sum('llm_requests_total')).toBe(0));
+ */
+export function useHarness(options: StartProxyOptions = {}, extraUpstreams: ExtraUpstreams = {}): ProxyHarness {
+  let started: ProxyHarness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(options, extraUpstreams);
+  }, 30_000);
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): ProxyHarness => {
+    if (started === undefined) throw new Error('the harness starts in beforeAll: read it inside a hook or test');
+    return started;
+  };
+  return {
+    get simulator() {
+      return current().simulator;
+    },
+    get proxy() {
+      return current().proxy;
+    },
+    get registry() {
+      return current().registry;
+    },
+    openai: (clientOptions) => current().openai(clientOptions),
+    anthropic: () => current().anthropic(),
+    metrics: () => current().metrics(),
+    sum: (name, labels) => current().sum(name, labels),
+    close: () => current().close(),
   };
 }
 

@@ -1,35 +1,20 @@
 import { request } from 'node:http';
-import { Writable } from 'node:stream';
 import OpenAI from 'openai';
-import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { captureLog } from '../support/captured-log.js';
 import { findSamples } from '../support/prometheus-text.js';
-import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
+import { settled, useHarness } from './proxy-harness.js';
 import { postRaw } from './raw-http.js';
 
 const messages = [{ role: 'user' as const, content: 'Hi' }];
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const log = captureLog('debug');
+const { logger, lines: logLines } = log;
 
-let h: ProxyHarness;
-beforeAll(async () => {
-  h = await startHarness({
-    logger,
-    labelHeaders: ['team', 'feature'],
-    limits: { requestBodyBytes: 2048, labelValues: 2 },
-    metricsToken: 's3cret-metrics-token',
-  });
-});
-afterAll(async () => {
-  await h?.close();
+const h = useHarness({
+  logger,
+  labelHeaders: ['team', 'feature'],
+  limits: { requestBodyBytes: 2048, labelValues: 2 },
+  metricsToken: 's3cret-metrics-token',
 });
 beforeEach(() => h.simulator.reset());
 

@@ -1,26 +1,8 @@
-import { type CallRecord, createMeter, type Meter, summarizeMetrics, type Usage } from '@llmeter/core';
+import { createMeter, type Meter, summarizeMetrics } from '@llmeter/core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { recordTimedCall, usage } from '../../../../test/support/call-records.js';
 import { renderSummaryLine, renderSummaryTable } from './terminal-summary.js';
-
-function usage(fields: Partial<Usage>): Usage {
-  return { input: 0, output: 0, cachedInput: 0, cacheWrite: 0, reasoning: 0, ...fields };
-}
-
-function record(meter: Meter, fields: Partial<CallRecord> & { seconds: number; ttftSeconds?: number }): void {
-  const { seconds, ttftSeconds, ...rest } = fields;
-  meter.record({
-    provider: 'openai',
-    operation: 'chat',
-    model: 'gpt-4o',
-    stream: ttftSeconds !== undefined,
-    startedAt: 1000,
-    endedAt: 1000 + seconds * 1000,
-    firstTokenAt: ttftSeconds === undefined ? undefined : 1000 + ttftSeconds * 1000,
-    usageSource: rest.usage ? 'reported' : 'none',
-    ...rest,
-  });
-}
 
 function newMeter(): { registry: Registry; meter: Meter } {
   const registry = new Registry();
@@ -31,11 +13,11 @@ describe('terminal summary', () => {
   it('renders one aligned row per model and a total line', async () => {
     const { registry, meter } = newMeter();
     for (let i = 0; i < 10; i++) {
-      record(meter, { seconds: 0.3, usage: usage({ input: 1000, output: 500 }) });
-      record(meter, { seconds: 1.0, usage: usage({ input: 1000, output: 500 }) });
+      recordTimedCall(meter, { seconds: 0.3, usage: usage({ input: 1000, output: 500 }) });
+      recordTimedCall(meter, { seconds: 1.0, usage: usage({ input: 1000, output: 500 }) });
     }
-    record(meter, { seconds: 0.05, errorType: 'rate_limit' });
-    record(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 2, ttftSeconds: 0.3 });
+    recordTimedCall(meter, { seconds: 0.05, errorType: 'rate_limit' });
+    recordTimedCall(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 2, ttftSeconds: 0.3 });
     const summary = await summarizeMetrics(registry);
     // p95 of gpt-4o: 21 observations, rank 19.95 in (0.64, 1.28] holding 12 to 21: 0.64 + 0.64 × 8.95/10 = 1.2128.
     // The dashboard's formatters: error ratios below 10 % with two decimals (1/21 = 4.76 %), unknown as `–`.

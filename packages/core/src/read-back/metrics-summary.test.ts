@@ -1,31 +1,13 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { type CallRecord, createMeter, type Meter, type Usage } from '../index.js';
+import { recordTimedCall, usage } from '../../../../test/support/call-records.js';
+import { createMeter, type Meter } from '../index.js';
 import { readMetricsSnapshot } from './metrics-snapshot.js';
 import { summarizeMetrics, summarizeSnapshot } from './metrics-summary.js';
 
 // Published prices, USD per million tokens (OpenAI and Anthropic price pages).
 const GPT_4O = { input: 2.5, cachedInput: 1.25, output: 10 };
 const SONNET_4_5 = { input: 3, cacheRead: 0.3, cacheWrite: 3.75, output: 15 };
-
-function usage(fields: Partial<Usage>): Usage {
-  return { input: 0, output: 0, cachedInput: 0, cacheWrite: 0, reasoning: 0, ...fields };
-}
-
-function record(meter: Meter, fields: Partial<CallRecord> & { seconds: number; ttftSeconds?: number }): void {
-  const { seconds, ttftSeconds, ...rest } = fields;
-  meter.record({
-    provider: 'openai',
-    operation: 'chat',
-    model: 'gpt-4o',
-    stream: ttftSeconds !== undefined,
-    startedAt: 1000,
-    endedAt: 1000 + seconds * 1000,
-    firstTokenAt: ttftSeconds === undefined ? undefined : 1000 + ttftSeconds * 1000,
-    usageSource: rest.usage ? 'reported' : 'none',
-    ...rest,
-  });
-}
 
 function newMeter(): { registry: Registry; meter: Meter } {
   const registry = new Registry();
@@ -37,15 +19,15 @@ describe('summarizeMetrics', () => {
     const { registry, meter } = newMeter();
     // gpt-4o: 10 calls of 0.3 s and 10 of 1.0 s, each 1000 input (400 cached) and 500 output tokens.
     for (let i = 0; i < 10; i++) {
-      record(meter, { seconds: 0.3, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
-      record(meter, { seconds: 1.0, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
+      recordTimedCall(meter, { seconds: 0.3, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
+      recordTimedCall(meter, { seconds: 1.0, usage: usage({ input: 1000, cachedInput: 400, output: 500 }) });
     }
     // Two rate-limited gpt-4o calls: counted, no tokens, no cost.
-    record(meter, { seconds: 0.05, errorType: 'rate_limit' });
-    record(meter, { seconds: 0.05, errorType: 'rate_limit', labels: { team: 'search' } });
+    recordTimedCall(meter, { seconds: 0.05, errorType: 'rate_limit' });
+    recordTimedCall(meter, { seconds: 0.05, errorType: 'rate_limit', labels: { team: 'search' } });
     // claude-sonnet-4-5: 4 streams with cache reads and writes, TTFT 0.3 s, duration 2 s.
     for (let i = 0; i < 4; i++) {
-      record(meter, {
+      recordTimedCall(meter, {
         provider: 'anthropic',
         model: 'claude-sonnet-4-5',
         seconds: 2,
@@ -55,7 +37,12 @@ describe('summarizeMetrics', () => {
       });
     }
     // An unpriced model.
-    record(meter, { provider: 'vllm', model: 'my-finetune', seconds: 0.5, usage: usage({ input: 10, output: 20 }) });
+    recordTimedCall(meter, {
+      provider: 'vllm',
+      model: 'my-finetune',
+      seconds: 0.5,
+      usage: usage({ input: 10, output: 20 }),
+    });
 
     const summary = await summarizeMetrics(registry);
     expect(summary.models.map((m) => `${m.provider}/${m.model}`)).toEqual([
@@ -101,9 +88,9 @@ describe('summarizeMetrics', () => {
 
   it('filters by provider, model and user label', async () => {
     const { registry, meter } = newMeter();
-    record(meter, { seconds: 0.3, labels: { team: 'a' }, usage: usage({ input: 1000, output: 100 }) });
-    record(meter, { seconds: 0.3, labels: { team: 'b' }, usage: usage({ input: 2000, output: 100 }) });
-    record(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 1, labels: { team: 'a' } });
+    recordTimedCall(meter, { seconds: 0.3, labels: { team: 'a' }, usage: usage({ input: 1000, output: 100 }) });
+    recordTimedCall(meter, { seconds: 0.3, labels: { team: 'b' }, usage: usage({ input: 2000, output: 100 }) });
+    recordTimedCall(meter, { provider: 'anthropic', model: 'claude-sonnet-4-5', seconds: 1, labels: { team: 'a' } });
     const snapshot = await readMetricsSnapshot(registry);
 
     const teamA = summarizeSnapshot(snapshot, { labels: { team: 'a' } });
