@@ -1,5 +1,7 @@
 // The recorder's cost per call, side by side with the obvious hand-written prom-client recording of the same
-// metrics (a labels object per call, every counter incremented at once). Run after `npm run build`:
+// metrics (a labels object per call, every counter incremented at once); then the recorder's cost per call as
+// the number of label sets the calls spread over grows (10 to the default series budget, 2,000), and the cost
+// of taking a response's rate-limit headers. Run after `npm run build`:
 //   npm run bench:recorder
 
 import { createMeter, DEFAULT_BUCKETS } from '@llmeter/core';
@@ -73,4 +75,71 @@ console.log(`recording one non-streaming call, median of ${ROUNDS} rounds of ${C
 for (const [name, values] of Object.entries(samples)) {
   const m = median(values);
   console.log(`  ${name.padEnd(26)} ${m.toFixed(2)} µs/call   ${(m / base).toFixed(2)}x`);
+}
+
+// Per call as the label sets grow: each round spreads its calls over `count` label sets (200 models × teams),
+// every one of them already seen, streamed with time to first token, as a busy proxy records them.
+const SERIES_COUNTS = [10, 100, 1000, 2000];
+const bySeries = SERIES_COUNTS.map((count) => {
+  const meter = createMeter({ registry: new Registry(), labelNames: ['team'] });
+  const starts = Array.from({ length: count }, (_, index) => ({
+    provider: 'openai',
+    model: `model-${index % 200}`,
+    operation: 'chat',
+    stream: true,
+    labels: { team: `team-${Math.floor(index / 200)}` },
+  }));
+  let next = 0;
+  const run = () => {
+    const call = meter.start(starts[next]);
+    next = next + 1 === count ? 0 : next + 1;
+    call.markFirstToken();
+    call.end({ usage, responseModel: 'gpt-4o-2024-08-06' });
+  };
+  for (const one of starts) meter.start(one).end({ usage });
+  return { count, run, samples: [] };
+});
+for (const one of bySeries) microsPerCall(one.run); // warm-up
+for (let round = 0; round < ROUNDS; round++) for (const one of bySeries) one.samples.push(microsPerCall(one.run));
+const flat = median(bySeries[0].samples);
+console.log(
+  `recording one streamed call, by label sets the calls spread over (median of ${ROUNDS} interleaved rounds)`,
+);
+for (const one of bySeries) {
+  const m = median(one.samples);
+  console.log(`  ${String(one.count).padStart(5)} label sets  ${m.toFixed(2)} µs/call   ${(m / flat).toFixed(2)}x`);
+}
+
+// A response's rate-limit headers, as OpenAI and Anthropic send them (read through a lookup, as the proxy does).
+const rateLimitHeaders = {
+  openai: {
+    'x-ratelimit-limit-requests': '10000',
+    'x-ratelimit-limit-tokens': '30000000',
+    'x-ratelimit-remaining-requests': '9999',
+    'x-ratelimit-remaining-tokens': '29999985',
+    'x-ratelimit-reset-requests': '6ms',
+    'x-ratelimit-reset-tokens': '0s',
+  },
+  anthropic: Object.fromEntries(
+    ['requests', 'tokens', 'input-tokens', 'output-tokens'].flatMap((resource, index) => [
+      [`anthropic-ratelimit-${resource}-limit`, String(4000 * (index + 1))],
+      [`anthropic-ratelimit-${resource}-remaining`, String(3999 * (index + 1))],
+      [`anthropic-ratelimit-${resource}-reset`, '2026-11-30T06:00:01Z'],
+    ]),
+  ),
+};
+const rateLimitMeter = createMeter({ registry: new Registry() });
+console.log(`taking one response's rate-limit headers (median of ${ROUNDS} rounds of ${CALLS})`);
+for (const [provider, headers] of Object.entries(rateLimitHeaders)) {
+  // Remaining counts move with every response, as they do.
+  let remaining = 0;
+  const lookup = (name) => (name.includes('remaining') ? String(remaining) : headers[name]);
+  const run = () => {
+    remaining++;
+    rateLimitMeter.observeRateLimits(provider, 'model', lookup);
+  };
+  microsPerCall(run);
+  const samples = [];
+  for (let round = 0; round < ROUNDS; round++) samples.push(microsPerCall(run));
+  console.log(`  ${provider.padEnd(10)} ${median(samples).toFixed(2)} µs/response`);
 }

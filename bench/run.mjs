@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { machineLine } from './lib/machine.mjs';
 import { PROXY_SIZES, runProxyBench } from './proxy-bench.mjs';
+import { MEMORY_SIZES, runMemoryBench } from './proxy-memory.mjs';
 import { runScrapeBench, SCRAPE_SIZES } from './scrape-bench.mjs';
 import { runSdkBench, SDK_SIZES } from './sdk-bench.mjs';
 
@@ -16,6 +17,7 @@ const size = values.smoke || process.env.LLMETER_BENCH_SMOKE === '1' ? 'smoke' :
 const proxy = await runProxyBench(PROXY_SIZES[size]);
 const sdk = await runSdkBench(SDK_SIZES[size]);
 const scrape = await runScrapeBench(SCRAPE_SIZES[size]);
+const memory = await runMemoryBench(MEMORY_SIZES[size]);
 
 const ratio = (value) => `${value.toFixed(2)}x`;
 const signed = (value, digits) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
@@ -43,8 +45,9 @@ for (const row of sdk.rows) {
   ]);
 }
 for (const row of scrape.rows) {
-  table.push(['scrape', row.case, row.name, `${row.ms.toFixed(1)} ms`, '', '', '']);
+  table.push(['scrape', row.case, row.name, row.figure ?? `${row.ms.toFixed(1)} ms`, '', '', '']);
 }
+for (const row of memory.rows) table.push(['memory', row.case, row.name, row.figure, '', '', '']);
 
 const widths = table[0].map((_, column) => Math.max(...table.map((row) => row[column].length)));
 const line = (row) => `| ${row.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
@@ -53,11 +56,12 @@ console.log(machineLine());
 console.log(
   'proxy: CPU of the proxy process per request, median of interleaved rounds; req/s at the same concurrency;\n' +
     'added TTFB = median time to first byte through the proxy minus direct. sdk: µs per call (per chunk for\n' +
-    'streams), vs floor = µs added over the unwrapped client. scrape: GET /metrics while calls run.',
+    'streams), vs floor = µs added over the unwrapped client. scrape: GET /metrics idle and while calls run,\n' +
+    'and the CPU of an idle proxy. memory: RSS of the proxy process (VmRSS).',
 );
 console.log('');
 console.log(line(table[0]));
 console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
 for (const row of table.slice(1)) console.log(line(row));
 console.log('');
-for (const note of [...proxy.notes, ...sdk.notes, ...scrape.notes]) console.log(note);
+for (const note of [...proxy.notes, ...sdk.notes, ...scrape.notes, ...memory.notes]) console.log(note);

@@ -7,9 +7,11 @@
 // Each label set gets two calls (a streamed one with usage and time to first token, and a rate-limited one),
 // so it has every series a busy label set has. Label sets are 200 models × 50 teams × 3 operations, in order.
 //
-// In this process: the median time of `registry.metrics()` (what `/metrics` renders), the longest single metric
-// (the longest event-loop pause of the proxy's `/metrics`, which yields between metrics), and the median time of
-// a dashboard sample when a call changed the metrics (a full read) and when nothing did (no read).
+// In this process: the median time of prom-client's `registry.metrics()` and of the `PrometheusTextRenderer` the
+// proxy's `/metrics` uses (the same text), after a call changed one series and when nothing changed, rounds
+// interleaved; the longest single metric (the longest event-loop pause of the proxy's `/metrics`, which yields
+// between metrics), and the median time of a dashboard sample when a call changed the metrics (a full read) and
+// when nothing did (no read).
 // In a child process per case, a real proxy with its dashboard on (a sample every 5 s): `/metrics` fetched over
 // HTTP, then the CPU time the process spends over `--idle` seconds with no traffic.
 import { fork } from 'node:child_process';
@@ -39,7 +41,7 @@ const limitsOf = (one) => (one.series === undefined ? {} : { series: one.series 
 // ---- in this process ---------------------------------------------------------------------------------------
 
 async function inProcess(one, rounds) {
-  const { createMeter } = await import('@llmeter/core');
+  const { createMeter, PrometheusTextRenderer } = await import('@llmeter/core');
   const { MetricsHistory } = await import('@llmeter/dashboard');
   const { Registry } = await import('prom-client');
   const registry = new Registry();
@@ -52,18 +54,49 @@ async function inProcess(one, rounds) {
   at += 5000;
   const { ms: firstSampleMs } = await timed(() => history.sample(at));
 
+  const renderer = new PrometheusTextRenderer(registry);
+  const oneCall = () =>
+    meter.record({
+      provider: 'openai',
+      operation: 'chat',
+      model: 'model-1',
+      labels: { team: 'team-1' },
+      stream: false,
+      startedAt: 0,
+      endedAt: 400,
+      usage,
+      usageSource: 'reported',
+    });
   await registry.metrics(); // warm-up
+  await renderer.render();
   const renders = [];
+  const rendererBusy = [];
+  const rendererIdle = [];
   let text = '';
   for (let round = 0; round < rounds; round++) {
+    oneCall();
     const { ms, result } = await timed(() => registry.metrics());
     renders.push(ms);
     text = result;
+    oneCall();
+    // What the proxy's /metrics writes: the encoded pieces (the same bytes as registry.metrics()).
+    const rendered = await timed(() => renderer.renderBuffers());
+    rendererBusy.push(rendered.ms);
+    rendererIdle.push((await timed(() => renderer.renderBuffers())).ms);
+    if (Buffer.concat(rendered.result).toString() !== (await registry.metrics())) {
+      throw new Error('the renderer and prom-client differ');
+    }
   }
   let longestMetric = 0;
+  let longestRendered = 0;
+  oneCall();
   for (const metric of registry.getMetricsAsArray()) {
     const { ms } = await timed(() => registry.getSingleMetricAsString(metric.name));
     longestMetric = Math.max(longestMetric, ms);
+  }
+  for (const metric of registry.getMetricsAsArray()) {
+    const { ms } = await timed(() => renderer.renderMetric(metric));
+    longestRendered = Math.max(longestRendered, ms);
   }
   const labelSets = text.split('\n').filter((line) => line.startsWith('llm_requests_in_flight{')).length;
 
@@ -132,7 +165,10 @@ async function inProcess(one, rounds) {
     lines: text.split('\n').length - 1,
     megabytes: Buffer.byteLength(text) / 1e6,
     renderMs: median(renders),
+    rendererBusyMs: median(rendererBusy),
+    rendererIdleMs: median(rendererIdle),
     longestMetricMs: longestMetric,
+    longestRenderedMs: longestRendered,
     sampleBusyMs: median(busy),
     sampleIdleMs: median(idle),
     firstSampleMs,
@@ -225,13 +261,31 @@ async function main() {
     ['label sets in /metrics', ...rows.map(({ local }) => String(local.labelSets))],
     ['/metrics lines', ...rows.map(({ local }) => String(local.lines))],
     ['/metrics size (MB)', ...rows.map(({ local }) => fixed(local.megabytes, 1))],
-    ['registry.metrics() (ms, median)', ...rows.map(({ local }) => fixed(local.renderMs))],
-    ['longest metric = longest pause (ms)', ...rows.map(({ local }) => fixed(local.longestMetricMs))],
+    ["prom-client's registry.metrics() (ms, median)", ...rows.map(({ local }) => fixed(local.renderMs))],
+    [
+      'PrometheusTextRenderer (bytes), after a call (ms, median)',
+      ...rows.map(({ local }) => fixed(local.rendererBusyMs)),
+    ],
+    [
+      'PrometheusTextRenderer (bytes), nothing changed (ms, median)',
+      ...rows.map(({ local }) => fixed(local.rendererIdleMs)),
+    ],
+    ['longest metric, prom-client (ms)', ...rows.map(({ local }) => fixed(local.longestMetricMs))],
+    [
+      'longest metric, renderer = longest pause of /metrics (ms)',
+      ...rows.map(({ local }) => fixed(local.longestRenderedMs)),
+    ],
     ['GET /metrics on the proxy (ms, median)', ...rows.map(({ proxied }) => fixed(proxied.scrapeMs))],
     ['dashboard sample, the first after the calls (ms)', ...rows.map(({ local }) => fixed(local.firstSampleMs))],
     ['dashboard sample, after a call (ms)', ...rows.map(({ local }) => fixed(local.sampleBusyMs, 1))],
     ['dashboard sample, nothing changed (ms)', ...rows.map(({ local }) => fixed(local.sampleIdleMs, 2))],
-    [`proxy idle CPU over ${idleSeconds} s, dashboard on (ms)`, ...rows.map(({ proxied }) => fixed(proxied.idleCpuMs))],
+    [
+      `proxy idle CPU over ${idleSeconds} s, dashboard on (ms, % of a core)`,
+      ...rows.map(
+        ({ proxied }) =>
+          `${fixed(proxied.idleCpuMs)} (${((proxied.idleCpuMs / (idleSeconds * 1000)) * 100).toFixed(2)} %)`,
+      ),
+    ],
     [
       '  (a full read every 5 s instead, ms)',
       ...rows.map(({ local }) => fixed((local.sampleBusyMs * idleSeconds) / 5)),

@@ -4,6 +4,8 @@
 // Two arrival patterns, chosen per request by the body's `user` field (which every proxy passes on):
 // - "spaced" (the default): one event per write, one write per event-loop turn, as a model's tokens arrive;
 // - "burst": every event written back to back in one turn, as a fast model or a buffering hop delivers them.
+// The memory benchmark adds two more: "bytes:N", events of ~230 bytes until N bytes were sent, as fast as the
+// reader takes them (written in batches, waiting for 'drain'); "hold", one event, then nothing until `release()`.
 import { createServer } from 'node:http';
 
 function chunk(content, usage) {
@@ -33,6 +35,7 @@ export async function startFakeUpstream({ chunks }) {
     choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there!' }, finish_reason: 'stop' }],
     usage: { ...usage, completion_tokens: 4, total_tokens: 16 },
   });
+  const held = new Set();
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     const parts = [];
     req.on('data', (part) => parts.push(part));
@@ -54,6 +57,25 @@ export async function startFakeUpstream({ chunks }) {
       const event = (index) => chunk(` tok${index}`, withUsage ? null : undefined);
       const tail = `${withUsage ? chunk('', usage) : ''}data: [DONE]\n\n`;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      if (typeof body.user === 'string' && body.user.startsWith('bytes:')) {
+        let left = Number(body.user.slice('bytes:'.length));
+        const more = () => {
+          while (left > 0 && !res.destroyed) {
+            let batch = '';
+            for (let i = 0; i < 64 && left > batch.length; i++) batch += event(i);
+            left -= batch.length;
+            if (!res.write(batch)) return void res.once('drain', more);
+          }
+          res.end(tail);
+        };
+        more();
+        return;
+      }
+      if (body.user === 'hold') {
+        res.write(event(0));
+        held.add(() => res.end(tail));
+        return;
+      }
       if (body.user === 'burst') {
         for (let sent = 0; sent < chunks; sent++) res.write(event(sent));
         res.end(tail);
@@ -76,6 +98,11 @@ export async function startFakeUpstream({ chunks }) {
   const url = `http://127.0.0.1:${server.address().port}`;
   return {
     url,
+    /** Ends every "hold" stream under way. */
+    release: () => {
+      for (const end of held) end();
+      held.clear();
+    },
     close: () => {
       server.closeAllConnections();
       server.close();

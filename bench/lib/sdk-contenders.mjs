@@ -2,6 +2,9 @@
 // unwrapped (the floor), a minimal hand-written prom-client wrapper, OpenTelemetry's
 // `@opentelemetry/instrumentation-openai` (a peer), and llmeter's `instrument()`.
 //
+// LLMETER_BENCH_BEFORE: a module exporting another build's `instrument` (the `@llmeter/sdk` of a checkout built
+// elsewhere), measured as one more contender, `llmeter instrument() (before)`, for before/after runs.
+//
 // A contender is `{ name, floor?, client, around(round), measured() }`: `around` runs one round with the client
 // (OpenTelemetry patches the class for its rounds only); `measured` reads back how many calls it measured, since
 // a contender that measured nothing is no comparison.
@@ -14,13 +17,14 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { fakeOpenAIFetch } from './fake-openai-fetch.mjs';
 
 const plainly = (round) => round();
+const before = process.env.LLMETER_BENCH_BEFORE ? await import(process.env.LLMETER_BENCH_BEFORE) : undefined;
 
-function newClient(words) {
+function newClient(words, transport) {
   return new OpenAI({
     apiKey: 'sk-bench',
     baseURL: 'https://api.openai.com/v1',
     maxRetries: 0,
-    fetch: fakeOpenAIFetch(words),
+    fetch: fakeOpenAIFetch(words, transport),
   });
 }
 
@@ -103,22 +107,45 @@ function openTelemetry(client) {
   };
 }
 
-/** The four contenders, the floor first; their streams carry `words` as content chunks. */
-export function sdkContenders(words) {
-  const registry = new Registry();
-  const hand = handWrapped(newClient(words));
-  const otelClient = newClient(words);
-  const countOk = async () =>
+/** How many calls an llmeter registry recorded as ok. */
+function okCalls(registry) {
+  return async () =>
     Number(/llm_requests_total\{[^}]*status="ok"[^}]*\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
-  return [
-    { name: 'unwrapped openai', floor: true, client: newClient(words), around: plainly, measured: async () => NaN },
+}
+
+/**
+ * The four contenders (five with LLMETER_BENCH_BEFORE), the floor first; their streams carry `words` as content
+ * chunks, and with `transport.replyHeaders` every reply carries OpenAI's headers, rate limits included.
+ */
+export function sdkContenders(words, transport = {}) {
+  const registry = new Registry();
+  const hand = handWrapped(newClient(words, transport));
+  const otelClient = newClient(words, transport);
+  const contenders = [
+    {
+      name: 'unwrapped openai',
+      floor: true,
+      client: newClient(words, transport),
+      around: plainly,
+      measured: async () => NaN,
+    },
     { name: 'hand-written prom-client', client: hand.client, around: plainly, measured: async () => hand.calls() },
     { name: 'OpenTelemetry instrumentation', client: otelClient, ...openTelemetry(otelClient) },
     {
       name: 'llmeter instrument()',
-      client: instrument(newClient(words), { registry }),
+      client: instrument(newClient(words, transport), { registry }),
       around: plainly,
-      measured: countOk,
+      measured: okCalls(registry),
     },
   ];
+  if (before !== undefined) {
+    const beforeRegistry = new Registry();
+    contenders.push({
+      name: 'llmeter instrument() (before)',
+      client: before.instrument(newClient(words, transport), { registry: beforeRegistry }),
+      around: plainly,
+      measured: okCalls(beforeRegistry),
+    });
+  }
+  return contenders;
 }

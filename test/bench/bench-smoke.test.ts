@@ -32,7 +32,11 @@ describe('npm run bench --smoke', () => {
         `200-chunk stream, usage injected, ${arrival}`,
       ]),
     ];
-    const sdkCases = ['non-streaming call', 'stream, per chunk (50 chunks)'];
+    const sdkCases = [
+      'non-streaming call',
+      'non-streaming call, OpenAI reply headers',
+      'stream, per chunk (50 chunks)',
+    ];
     const sdkContenders = [
       'unwrapped openai (floor)',
       'hand-written prom-client',
@@ -43,10 +47,19 @@ describe('npm run bench --smoke', () => {
       ['bench', 'case', 'contender'],
       ...proxyCases.flatMap((name) => proxies.map((proxy) => ['proxy', name, proxy])),
       ...sdkCases.flatMap((name) => sdkContenders.map((contender) => ['sdk', name, contender])),
+      ['scrape', '/metrics idle, default series budget', 'llmeter proxy'],
+      ['scrape', '/metrics idle, proxy CPU per scrape', 'llmeter proxy'],
       ['scrape', '/metrics under load, default series budget', 'llmeter proxy'],
+      ['scrape', 'idle proxy CPU, dashboard on', 'llmeter proxy'],
+      ...['RSS growth while 2 MB stream through', 'RSS per 1,000 concurrent streams'].flatMap((name) => [
+        ['memory', name, 'bare http-proxy (floor)'],
+        ['memory', name, 'llmeter proxy'],
+      ]),
     ]);
     // Each row has a figure; the header names the machine and Node.
-    for (const line of rows.slice(1)) expect(line.split('|')[4]?.trim()).toMatch(/^\d+(\.\d+)? (µs|ms)/);
+    for (const line of rows.slice(1)) {
+      expect(line.split('|')[4]?.trim()).toMatch(/^-?\d+(\.\d+)? (µs|ms|MB|% of a core)/);
+    }
     expect(run.stdout).toMatch(/^\d{4}-\d\d-\d\d, \d+ cores \(.+\), Node v\d+/m);
     // Every wrapper measured every call it made.
     expect(run.stdout).toMatch(

@@ -187,7 +187,7 @@ describe('dashboard and rule queries on a real Prometheus scraping the demo prox
   it('every template variable lists values', async () => {
     const dashboard = await readDashboard();
     const known: Record<string, string[]> = {
-      provider: ['anthropic', 'gemini', 'openai'],
+      provider: ['anthropic', 'aws.bedrock', 'gemini', 'openai'],
       model: [...DEMO_MODELS, UNPRICED_MODEL],
       operation: ['chat', 'responses', 'embeddings'],
     };

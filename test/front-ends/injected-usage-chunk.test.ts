@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
-import { type ReplayUpstream, startReplayUpstream } from './replay-upstream.js';
+import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
 
 // A caller that did not ask for usage gets exactly the stream it asked for, through either front end, although
 // llmeter asked for `include_usage` on its behalf: the chunk that option adds is removed whatever its `usage` holds
@@ -94,7 +94,7 @@ describe('the chunk llmeter’s include_usage adds is removed, and only it, thro
     ['a number', '0'],
     ['an array', '[]'],
   ])('last chunk with usage %s', async (_name, usage) => {
-    const replay = { bytes: upstreamBytes(usage), ending: 'end' as const };
+    const replay = { body: upstreamBytes(usage) };
     upstream.enqueue(replay, replay);
     const proxy = await viaProxy(upstream);
     const sdk = await viaSdk(upstream);
@@ -112,7 +112,7 @@ describe('the chunk llmeter’s include_usage adds is removed, and only it, thro
 
   it('a usage object on the last chunk is read, and the chunk removed', async () => {
     const usage = '{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}';
-    const replay = { bytes: upstreamBytes(usage), ending: 'end' as const };
+    const replay = { body: upstreamBytes(usage) };
     upstream.enqueue(replay, replay);
     const proxy = await viaProxy(upstream);
     const sdk = await viaSdk(upstream);

@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
-import { type ReplayEnding, type ReplayUpstream, startReplayUpstream } from './replay-upstream.js';
+import { type ReplayEnding, type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
 
 // The same recorded stream bytes, served by a real local upstream, go through both front ends: the proxy (with a
 // plain `fetch` client) and the real `openai` / `@anthropic-ai/sdk` clients instrumented and pointed straight at
@@ -411,7 +411,7 @@ describe.each([openAiChat, openAiResponses, anthropicMessages])('$name: the same
   });
 
   it.each(api.variants)('$name', async (variant) => {
-    const replay = { bytes: bytesOf(variant), ending: variant.ending };
+    const replay = { body: bytesOf(variant), ending: variant.ending };
     upstream.enqueue(replay, replay);
 
     const proxyRegistry = new Registry();

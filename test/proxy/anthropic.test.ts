@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { settled, useHarness } from './proxy-harness.js';
 
 // claude-sonnet-4-5, per million tokens: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
 const SONNET = { input: 3, cacheRead: 0.3, cacheWrite: 3.75, output: 15 };
@@ -10,13 +10,7 @@ const expectedCost =
 const labels = { provider: 'anthropic', model: 'claude-sonnet-4-5', operation: 'chat' };
 const request = { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hi' }] };
 
-let h: ProxyHarness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 beforeEach(() => h.simulator.reset());
 
 describe('Anthropic messages through the /anthropic route', () => {

@@ -1,9 +1,9 @@
 import { responseLedgerFor } from '@llmeter/core';
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { OPENAI_SDKS, type OpenAiSdk } from '../sdk/harness.js';
 import { sampleSum } from '../support/prometheus-text.js';
-import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
+import { settled, useHarness } from './proxy-harness.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
 const GPT_4O = { input: 2.5, cached: 1.25, output: 10 };
@@ -11,13 +11,7 @@ const usage = { input: 1000, output: 500, cachedInput: 200, reasoning: 50 };
 const cost = (800 * GPT_4O.input + 200 * GPT_4O.cached + 500 * GPT_4O.output) / 1e6;
 const labels = { provider: 'openai', model: 'gpt-4o', operation: 'responses' };
 
-let h: ProxyHarness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 beforeEach(() => h.simulator.reset());
 
 /** What the proxy's metrics moved by during `run`, once every call it took is recorded. */
@@ -140,4 +134,41 @@ test('deleting a response is not a model call: operation other, no usage missing
   expect(delta('llm_requests_total', { operation: 'other' })).toBe(1);
   expect(delta('llm_requests_total', { operation: 'responses' })).toBe(0);
   expect(delta('llm_usage_missing_total')).toBe(0);
+});
+
+// A poll of a background response created out of sight (straight at the upstream): gpt-4o's dated snapshot.
+const snapshot = { provider: 'openai', model: 'gpt-4o-2024-08-06', operation: 'responses' };
+
+async function json(url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { authorization: 'Bearer sk-test', 'content-type': 'application/json' },
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+test('polls of a background response created out of sight take the model the response names; pending gauge follows', async () => {
+  h.simulator.enqueue({ usage, responseModel: 'gpt-4o-2024-08-06' });
+  // Created straight at the upstream: the proxy never sees the create call.
+  const created = await json(`${h.simulator.url}/v1/responses`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'gpt-4o', input: 'hi', background: true }),
+  });
+  const before = await h.metrics();
+  const delta = (text: string, name: string, labels: Record<string, string> = {}) =>
+    sampleSum(text, name, labels) - sampleSum(before, name, labels);
+  expect((await json(`${h.proxy.url}/v1/responses/${String(created.id)}`)).status).toBe('in_progress');
+  await settled(h);
+  let text = await h.metrics();
+  expect(sampleSum(text, 'llm_background_responses_pending', { model: 'gpt-4o-2024-08-06' })).toBe(1);
+  expect((await json(`${h.proxy.url}/v1/responses/${String(created.id)}`)).status).toBe('completed');
+  await settled(h);
+  text = await h.metrics();
+  expect(delta(text, 'llm_requests_total', { ...snapshot, status: 'ok' })).toBe(2);
+  expect(delta(text, 'llm_requests_total', { model: 'unknown' })).toBe(0);
+  expect(delta(text, 'llm_tokens_total', { ...snapshot, type: 'input' })).toBe(1000);
+  expect(delta(text, 'llm_tokens_total', { ...snapshot, type: 'output' })).toBe(500);
+  expect(delta(text, 'llm_cost_usd_total', snapshot)).toBeCloseTo(cost, 12);
+  expect(delta(text, 'llm_usage_missing_total')).toBe(0);
+  expect(sampleSum(text, 'llm_background_responses_pending')).toBe(0);
 });

@@ -1,15 +1,16 @@
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { corpusAnswer, corpusRequest } from '../corpus/corpus.js';
+import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
 import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
-import { corpusAnswer, corpusRequest, type RecordedUpstream, startRecordedUpstream } from './recorded-upstream.js';
 
 // Per-million prices from @pydantic/genai-prices' bundled data.
 const usd = (tokens: number, perMillion: number): number => (tokens * perMillion) / 1e6;
 
-let up: RecordedUpstream;
+let up: ReplayUpstream;
 let h: ProxyHarness;
 beforeAll(async () => {
-  up = await startRecordedUpstream();
+  up = await startReplayUpstream();
   h = await startHarness(
     {},
     {

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { get_encoding } from 'tiktoken';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
-import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
+import { type ProxyHarness, settled, startHarness, useHarness } from './proxy-harness.js';
 import { postRaw, startOfSecond } from './raw-http.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
@@ -14,13 +14,7 @@ const expectedCost = ((1000 - 200) * GPT_4O.input + 200 * GPT_4O.cached + 500 * 
 const chat = { provider: 'openai', model: 'gpt-4o', operation: 'chat' };
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
 
-let h: ProxyHarness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness();
 beforeEach(() => h.simulator.reset());
 
 describe('OpenAI chat completions through the proxy', () => {

@@ -39,6 +39,48 @@ describe('calls the caller drops are still recorded once', () => {
     expect(value(text, 'requests_total', { status: 'ok' })).toBe(0);
   });
 
+  it('an iterator left half-read is recorded as aborted once garbage-collected', async () => {
+    const registry = newRegistry();
+    const openai = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 }), {
+      registry,
+    });
+    // One chunk read by hand, then the stream and its iterator dropped: no `break`, no `return()`.
+    await (async () => {
+      const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
+      await stream[Symbol.asyncIterator]().next();
+    })();
+    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
+    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    const text = await metricsText(registry);
+    expect(value(text, 'requests_total')).toBe(1);
+    expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);
+  });
+
+  it('streams and responses read to the end are recorded once, collected or not', async () => {
+    const registry = newRegistry();
+    const openai = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 }), {
+      registry,
+    });
+    await (async () => {
+      for (let i = 0; i < 3; i++) {
+        for await (const _ of await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true })) {
+          // read every chunk
+        }
+        await openai.chat.completions.create({ model: 'gpt-4o', messages });
+      }
+    })();
+    const before = await metricsText(registry);
+    expect(value(before, 'requests_total', { status: 'ok' })).toBe(6);
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const after = await metricsText(registry);
+    expect(value(after, 'requests_total', { status: 'ok' })).toBe(6);
+    expect(value(after, 'requests_total', { status: 'error' })).toBe(0);
+    expect(value(after, 'requests_in_flight')).toBe(0);
+  });
+
   it('a response never awaited is recorded once it is garbage-collected, without tokens', async () => {
     const registry = newRegistry();
     const openai = instrument(new OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 }), {

@@ -28,6 +28,11 @@ const finished = stream({ finished: true, usage: reported });
 const unfinished = stream({});
 const failedInStream = stream({ failed: true });
 const named = (name: string) => Object.assign(new Error(name), { name });
+/** What the `openai` client throws at a chunk with `error` (OpenRouter's recorded one): no status, the event's error. */
+const thrownAtErrorChunk = Object.assign(named('APIError'), {
+  status: undefined,
+  error: { code: 400, message: 'Token limit reached' },
+});
 
 describe('callOutcome: error_type', () => {
   it.each<[string, CallEnd, string | undefined]>([
@@ -54,6 +59,16 @@ describe('callOutcome: error_type', () => {
       'stream_error',
     ],
     ['a clean end with no end marker', { transport: 'complete', stream: unfinished }, 'stream_error'],
+    [
+      'an SDK error thrown at an error chunk after every choice finished',
+      { transport: 'failed', error: thrownAtErrorChunk, stream: stream({ finished: true }) },
+      'stream_error',
+    ],
+    [
+      'a connection error after the provider’s end',
+      { transport: 'failed', error: named('APIConnectionError'), stream: finished },
+      undefined,
+    ],
     ['no response, nothing more known', { transport: 'failed' }, 'network'],
     ['no response: a connection error', { transport: 'failed', error: named('APIConnectionError') }, 'network'],
     ['an SDK validation error', { transport: 'failed', error: new Error('missing model') }, 'other'],

@@ -67,7 +67,8 @@ export interface CallEnd {
  * 1. A failure status (400 or above) from the provider: its `error_type` (429 → `rate_limit`, …), whatever the
  *    transport did afterwards.
  * 2. A stream in which the provider reported an error (Anthropic `error`, an OpenAI chunk with `error`,
- *    `response.failed`): `stream_error`, even when the caller hung up right after it.
+ *    `response.failed`, or the SDK error thrown at such an event): `stream_error`, even when the caller hung up
+ *    right after it, and even after every choice finished.
  * 3. A stream the provider finished (its end marker — `[DONE]`, `message_stop`, `response.completed` /
  *    `incomplete` — or every choice of an OpenAI chunk stream having a `finish_reason`): no error, whatever
  *    happened next. A caller that stops after the provider's own end (a `break` on `message_stop`, a client that
@@ -139,7 +140,8 @@ function countedElsewhere(end: CallEnd, summary: ResponseSummary): boolean {
   const state = summary.responseState;
   const id = state?.id ?? end.responseId;
   if (ledger === undefined || id === undefined) return false;
-  const model = end.model ?? '';
+  // A poll of a response not seen created names no model; the response does (`model`), and labels it from then on.
+  const model = end.model || summary.responseModel || '';
   if (state?.final === true || summary.usage !== undefined) return !ledger.settle(id, model);
   if (state?.background !== true && end.responseId === undefined) return false;
   ledger.expect(id, model);
@@ -149,7 +151,7 @@ function countedElsewhere(end: CallEnd, summary: ResponseSummary): boolean {
 function errorTypeOf(end: CallEnd): ErrorType | undefined {
   const { status, stream, error } = end;
   if (status !== undefined && status >= 400) return errorTypeFromStatus(status);
-  if (stream?.summary.failed) return 'stream_error';
+  if (stream?.summary.failed || (stream !== undefined && thrownAtErrorEvent(error))) return 'stream_error';
   if (stream?.summary.finished) return undefined;
   const thrown = error === undefined ? undefined : errorTypeFromError(error);
   if (end.transport === 'aborted' || thrown === 'aborted') return 'aborted';
@@ -157,6 +159,16 @@ function errorTypeOf(end: CallEnd): ErrorType | undefined {
   if (stream !== undefined) return 'stream_error';
   if (end.transport === 'failed') return thrown ?? 'network';
   return undefined;
+}
+
+/**
+ * Whether an SDK threw at an error event of the stream, which it does before handing the event out: the `openai` and
+ * `@anthropic-ai/sdk` clients throw an `APIError` with no status whose `error` is the event's error object (an
+ * `APIConnectionError`, a timeout or an abort carries none). The provider reported an error, so it is one even
+ * after every choice finished (OpenRouter sends its `error`, with the usage, in a last chunk after them).
+ */
+function thrownAtErrorEvent(error: unknown): boolean {
+  return isRecord(error) && error.status === undefined && isRecord(error.error);
 }
 
 /**

@@ -10,6 +10,7 @@ export {
   estimateUsage,
   preloadTokenizers,
 } from './estimation/index.js';
+export { PrometheusTextRenderer } from './exposition/prometheus-text.js';
 export {
   type CallOutcome,
   type CallStart,
@@ -51,6 +52,8 @@ export {
   REFUSAL_REASONS,
   RESERVED_LABEL_NAMES,
   type RefusalReason,
+  SERVICE_TIERS,
+  type ServiceTier,
   STATUSES,
   type Status,
   TOKEN_TYPES,
@@ -60,9 +63,14 @@ export {
 export {
   InvalidPriceError,
   type ModelPrice,
+  OPENAI_TIER_PRICES,
+  OPENAI_TIER_PRICES_SOURCE,
+  openAiTierPrices,
   PriceBook,
   type PriceBookOptions,
   type PriceOverrides,
+  type TierPrices,
+  type TierTokenPrices,
 } from './pricing/index.js';
 export {
   goDurationSeconds,

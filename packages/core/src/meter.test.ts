@@ -45,8 +45,10 @@ describe('the metric contract', () => {
       llm_usage_estimated_total: 'counter',
       llm_usage_missing_total: 'counter',
       llm_server_tool_calls_total: 'counter',
+      llm_unpriced_tier_calls_total: 'counter',
       llm_series_overflow_total: 'counter',
       llm_requests_in_flight: 'gauge',
+      llm_background_responses_pending: 'gauge',
       llm_budget_usd: 'gauge',
       llm_budget_spent_usd: 'gauge',
       llm_ratelimit_limit: 'gauge',
@@ -604,6 +606,7 @@ describe('registry.resetMetrics()', () => {
           cacheWrite: 10,
           reasoning: 50,
           serverToolCalls: { web_search: 1 },
+          serviceTier: 'scale',
         }),
       }),
     );
@@ -734,5 +737,43 @@ describe('charges beyond tokens', () => {
     // advisor's tokens.
     const expected = (1000 * 3 + 100 * 15) / 1e6 + (2 * 10) / 1e3 + (2000 * 15 + 20 * 75) / 1e6;
     expect(sampleSum(text, 'llm_cost_usd_total')).toBeCloseTo(expected, 12);
+  });
+});
+
+describe('rate-limit gauges', () => {
+  const headers: Record<string, string> = {
+    'x-ratelimit-limit-requests': '500',
+    'x-ratelimit-remaining-requests': '499',
+    'x-ratelimit-reset-requests': '2s',
+  };
+  const lookup = (values: Record<string, string>) => (name: string) => values[name];
+  const labels = { provider: 'openai', model: 'gpt-4o', resource: 'requests' };
+
+  it('show the latest values reported, and forget what a reset cleared until a response reports it again', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    const before = metricsVersion(registry);
+    meter.observeRateLimits('openai', 'gpt-4o', lookup(headers));
+    expect(metricsVersion(registry)).not.toBe(before);
+    meter.observeRateLimits('openai', 'gpt-4o', lookup({ 'x-ratelimit-remaining-requests': '498' }));
+    let text = await registry.metrics();
+    expect(sampleSum(text, 'llm_ratelimit_limit', labels)).toBe(500);
+    expect(sampleSum(text, 'llm_ratelimit_remaining', labels)).toBe(498);
+    expect(sampleSum(text, 'llm_ratelimit_reset_seconds', labels)).toBe(2);
+
+    // One gauge reset: only its values go.
+    registry.getSingleMetric('llm_ratelimit_remaining')?.reset();
+    text = await registry.metrics();
+    expect(findSamples(text, 'llm_ratelimit_remaining')).toEqual([]);
+    expect(sampleSum(text, 'llm_ratelimit_limit', labels)).toBe(500);
+
+    registry.resetMetrics();
+    expect(findSamples(await registry.metrics(), 'llm_ratelimit_limit')).toEqual([]);
+    meter.observeRateLimits('openai', 'gpt-4o', lookup(headers));
+    text = await registry.metrics();
+    expect(sampleSum(text, 'llm_ratelimit_remaining', labels)).toBe(499);
+    expect((await registry.getMetricsAsJSON()).find((m) => m.name === 'llm_ratelimit_limit')?.values).toEqual([
+      { labels, value: 500 },
+    ]);
   });
 });

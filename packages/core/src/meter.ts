@@ -25,16 +25,21 @@ import {
   RESERVED_LABEL_NAMES,
   type RefusalReason,
   SERVER_TOOLS,
+  SERVICE_TIERS,
   type ServerTool,
+  type ServiceTier,
   TOKEN_TYPES,
   UNKNOWN_LABEL_VALUE,
 } from './metric-contract.js';
 import { PriceBook, type PriceOverrides } from './pricing/index.js';
-import { type HeaderLookup, readRateLimits } from './rate-limits.js';
+import { type HeaderLookup, RateLimitBook, type RateLimitEntry } from './rate-limits.js';
 import type { CallRecord, Labels, Usage, UsageSource } from './record.js';
+import { responseLedgerFor } from './response-ledger.js';
 import { Series, type SeriesLabels } from './series.js';
 
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const TIER_INDEX = new Map<string, number>(SERVICE_TIERS.map((tier, index) => [tier, index]));
+const OTHER_TIER_INDEX = SERVICE_TIERS.indexOf('other');
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
@@ -140,6 +145,8 @@ interface MeterMetrics {
   series: Map<string, Series>;
   /** Label sets admitted under the series budget (the overflow label sets are not counted). */
   admitted: number;
+  /** The latest rate limits reported, which the `*_ratelimit_*` gauges show. */
+  rateLimits: RateLimitBook;
   /** Set to a new {@link nextVersion} by every change to the metrics' values: a call started or recorded, a reset. */
   version: number;
 }
@@ -193,11 +200,19 @@ export class InFlightCall {
     if (this.ended) return false;
     this.ended = true;
     this.series.inFlight--;
+    let { series, folded } = this;
+    let model = this.start.model;
+    // A poll of an OpenAI response this process did not see created names no model in its request: the
+    // response itself names it, so the call joins that model's series rather than `unknown`.
+    if (model === '' && this.start.operation === 'responses' && outcome.responseModel) {
+      model = outcome.responseModel;
+      ({ series, folded } = this.meter.seriesOf(this.start.provider, model, this.start.operation, this.start.labels));
+    }
     this.meter.write(
       {
         provider: this.start.provider,
         operation: this.start.operation,
-        model: this.start.model,
+        model,
         stream: this.start.stream,
         labels: this.start.labels,
         startedAt: this.startedAt,
@@ -208,8 +223,8 @@ export class InFlightCall {
         usageSource: outcome.usageSource ?? (outcome.usage ? 'reported' : 'none'),
         errorType: outcome.errorType,
       },
-      this.series,
-      this.folded,
+      series,
+      folded,
     );
     return true;
   }
@@ -249,6 +264,11 @@ export class Meter {
     series.inFlight++;
     this.metrics.version = nextVersion();
     return new InFlightCall(this, call, series, folded);
+  }
+
+  /** @internal The series a call with these labels is recorded in (under the cardinality guard and series budget). */
+  seriesOf(provider: string, model: string, operation: Operation, labels: Labels | undefined): SeriesChoice {
+    return this.series(provider, model, operation, labels);
   }
 
   /** Records a call that was not started with {@link Meter.start} (no in-flight tracking). */
@@ -313,12 +333,19 @@ export class Meter {
         timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
       }
       if (usage.input + usage.output === 0) return;
-      const cost = this.prices.cost(record.provider, record.responseModel || record.model, usage);
+      const pricedModel = record.responseModel || record.model;
+      const cost = this.prices.cost(record.provider, pricedModel, usage);
       if (cost === undefined) {
         series.unpriced++;
       } else {
         series.priced++;
         series.cost += cost;
+        // A tier with no price of its own was charged the standard price: say how many calls that was.
+        const tier = usage.serviceTier;
+        if (tier !== undefined && !this.prices.pricesTier(record.provider, pricedModel, tier)) {
+          const index = TIER_INDEX.get(tier) ?? OTHER_TIER_INDEX;
+          series.unpricedTiers[index] = (series.unpricedTiers[index] ?? 0) + 1;
+        }
         this.metrics.budgets?.spend(
           { provider: record.provider, model: record.model, operation: record.operation, ...record.labels },
           cost,
@@ -381,20 +408,12 @@ export class Meter {
    */
   observeRateLimits(provider: string, model: string, header: HeaderLookup, now: number = Date.now()): void {
     try {
-      const { readings } = readRateLimits(header, now);
-      if (readings.length === 0) return;
-      const { guard, own } = this.metrics;
-      const labels = {
-        provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE),
-        model: guard.admit('model', model || UNKNOWN_LABEL_VALUE),
-      };
-      for (const reading of readings) {
-        const resourceLabels = { ...labels, resource: reading.resource };
-        if (reading.limit !== undefined) own.rateLimitLimit.set(resourceLabels, reading.limit);
-        if (reading.remaining !== undefined) own.rateLimitRemaining.set(resourceLabels, reading.remaining);
-        if (reading.resetSeconds !== undefined) own.rateLimitReset.set(resourceLabels, reading.resetSeconds);
-      }
-      this.metrics.version = nextVersion();
+      // Kept in a book that the gauges are written from when a scrape reads them: a call costs some header
+      // lookups and string comparisons, not six label hashes and parses.
+      const { guard, rateLimits } = this.metrics;
+      const providerValue = guard.admit('provider', provider || UNKNOWN_LABEL_VALUE);
+      const modelValue = guard.admit('model', model || UNKNOWN_LABEL_VALUE);
+      if (rateLimits.observe(providerValue, modelValue, header, now)) this.metrics.version = nextVersion();
     } catch (error) {
       this.reportError(error);
     }
@@ -585,6 +604,18 @@ const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
       one.serverToolCalls.fill(0);
     },
   },
+  unpricedTier: {
+    fill(counter, one) {
+      one.unpricedTiers.forEach((count, index) => {
+        const tier: ServiceTier = SERVICE_TIERS[index] ?? 'other';
+        if (count > 0)
+          counter.inc({ ...one.labels, service_tier: tier } satisfies ExtraLabelsOn<'service_tier'>, count);
+      });
+    },
+    clear(one) {
+      one.unpricedTiers.fill(0);
+    },
+  },
   seriesOverflow: perSeries(
     (one) => one.folded,
     (one) => one.folded,
@@ -653,6 +684,43 @@ class MeterHistogram extends Histogram {
     super.reset();
     this.onReset?.();
   }
+}
+
+/** A rate-limit gauge, written from the meter's {@link RateLimitBook} when a scrape collects it. */
+class RateLimitGauge extends Gauge {
+  // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
+  private source: { book: RateLimitBook; field: 'limit' | 'remaining' | 'reset' } | undefined;
+
+  constructor(
+    config: { name: string; help: string; labelNames: readonly string[]; aggregator: 'max' | 'min' },
+    book: RateLimitBook,
+    field: 'limit' | 'remaining' | 'reset',
+  ) {
+    super({ ...config, labelNames: [...config.labelNames], registers: [] });
+    this.source = { book, field };
+  }
+
+  /** Called by prom-client before it reads the values: rewrites them from the book. */
+  collect(): void {
+    super.reset();
+    if (!this.source) return;
+    const { book, field } = this.source;
+    for (const entry of book.entries) {
+      const value = rateLimitValue(entry, field);
+      if (value !== undefined) this.set(entry.labels, value);
+    }
+  }
+
+  /** Resetting the gauge forgets what it shows, until a response reports it again. */
+  override reset(): void {
+    super.reset();
+    this.source?.book.clear(this.source.field);
+  }
+}
+
+function rateLimitValue(entry: RateLimitEntry, field: 'limit' | 'remaining' | 'reset'): number | undefined {
+  if (field === 'limit') return entry.limit;
+  return field === 'remaining' ? entry.remaining : entry.resetSeconds;
 }
 
 /** What a meter asks for that the shared metrics do not have; empty when it can share them. */
@@ -752,12 +820,14 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
       COUNTER_SOURCES[key],
       onReset,
     );
+  const rateLimits = new RateLimitBook();
   const made: MeterMetrics = {
     labelNames,
     buckets,
     guard,
     series,
     admitted: 0,
+    rateLimits,
     version: nextVersion(),
     histograms: {
       duration: histogram('duration'),
@@ -788,6 +858,24 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
       for (const one of series.values()) this.set(one.labels, one.inFlight);
     },
   });
+  // Background responses still to be seen finished, from the registry's response ledger, per model label (under
+  // the cardinality guard: at most as many series as distinct models). Summed over processes, counts add up.
+  const backgroundPending = new Gauge({
+    name: metricName('backgroundPending', prefix),
+    help: METRICS.backgroundPending.help,
+    labelNames: labelsOf('backgroundPending'),
+    aggregator: 'sum',
+    registers: [],
+    collect(this: Gauge) {
+      this.reset();
+      const byModel = new Map<string, number>();
+      for (const [model, count] of responseLedgerFor(registry).pendingByModel()) {
+        const value = guard.admit('model', model || UNKNOWN_LABEL_VALUE);
+        byModel.set(value, (byModel.get(value) ?? 0) + count);
+      }
+      for (const [model, count] of byModel) this.set({ model }, count);
+    },
+  });
   // Registered in the contract's order, which is the order of the exposition.
   const metrics = {
     requests: counter('requests'),
@@ -801,8 +889,10 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     estimated: counter('estimated'),
     usageMissing: counter('usageMissing'),
     serverToolCalls: counter('serverToolCalls'),
+    unpricedTier: counter('unpricedTier'),
     seriesOverflow: counter('seriesOverflow'),
     inFlight,
+    backgroundPending,
     ...made.own,
   } satisfies Record<keyof typeof METRICS, Counter | Gauge | Histogram>;
   for (const key of Object.keys(METRICS) as (keyof typeof METRICS)[]) {
@@ -819,15 +909,18 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   return made;
 
   function plainGauge(key: 'rateLimitLimit' | 'rateLimitRemaining' | 'rateLimitReset'): Gauge {
-    return new Gauge({
-      name: metricName(key, prefix),
-      help: METRICS[key].help,
-      labelNames: labelsOf(key),
-      // Processes summed into one exposition (the proxy's workers) share the provider's limit: the least left
-      // and the latest reset, not sums.
-      aggregator: GAUGE_AGGREGATORS[key],
-      registers: [],
-    });
+    return new RateLimitGauge(
+      {
+        name: metricName(key, prefix),
+        help: METRICS[key].help,
+        labelNames: labelsOf(key),
+        // Processes summed into one exposition (the proxy's workers) share the provider's limit: the least left
+        // and the latest reset, not sums.
+        aggregator: GAUGE_AGGREGATORS[key],
+      },
+      rateLimits,
+      key === 'rateLimitLimit' ? 'limit' : key === 'rateLimitRemaining' ? 'remaining' : 'reset',
+    );
   }
   // Written from the budgets when a scrape collects them; the spend of a period that ended reads 0.
   function budgetGauge(key: 'budget' | 'budgetSpent', value: (one: TrackedBudget) => number): Gauge {

@@ -56,13 +56,23 @@ export const TOKEN_TYPES = [
 export type TokenType = (typeof TOKEN_TYPES)[number][0];
 
 /**
- * Server-side tools a provider bills per call (the `tool` label of `*_server_tool_calls_total`): Anthropic's
- * `usage.server_tool_use.*_requests`, OpenAI's `web_search_call` output items.
+ * Server-side tools a provider runs for a call (the `tool` label of `*_server_tool_calls_total`): Anthropic's
+ * `usage.server_tool_use.*_requests`, OpenAI Responses output items (`web_search_call`, `file_search_call`,
+ * `code_interpreter_call` as `code_execution`, `image_generation_call`).
  */
-export const SERVER_TOOLS = ['web_search', 'web_fetch', 'code_execution'] as const;
+export const SERVER_TOOLS = ['web_search', 'web_fetch', 'code_execution', 'file_search', 'image_generation'] as const;
 
 /** A value of the `tool` label of `*_server_tool_calls_total`. */
 export type ServerTool = (typeof SERVER_TOOLS)[number];
+
+/**
+ * The service tiers a call can be served at other than the standard one: the values of the `service_tier` label
+ * of `*_unpriced_tier_calls_total`. `other` is a tier llmeter does not know.
+ */
+export const SERVICE_TIERS = ['flex', 'priority', 'scale', 'batch', 'other'] as const;
+
+/** A value of the `service_tier` label. */
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
 
 /** The value a label takes once its distinct values are used up (the cardinality guard). */
 export const OVERFLOW_LABEL_VALUE = 'other';
@@ -106,6 +116,7 @@ export interface ExtraLabels {
   reason: RefusalReason;
   period: BudgetPeriod;
   tool: ServerTool;
+  service_tier: ServiceTier;
 }
 
 /** A name of {@link ExtraLabels}. */
@@ -121,6 +132,7 @@ export const LABEL_VALUES: { readonly [Name in ExtraLabelName | 'operation']: re
   reason: REFUSAL_REASONS,
   period: BUDGET_PERIODS,
   tool: SERVER_TOOLS,
+  service_tier: SERVICE_TIERS,
 };
 
 /** Histogram bucket bounds, in seconds, one set per histogram. */
@@ -248,8 +260,14 @@ export const METRICS = {
   serverToolCalls: {
     name: 'server_tool_calls_total',
     type: 'counter',
-    help: 'Server-side tool calls the provider billed per call (web_search, web_fetch, code_execution), by tool.',
+    help: 'Server-side tool calls the provider ran (web_search, web_fetch, code_execution, file_search, image_generation), by tool.',
     labels: ['tool'],
+  },
+  unpricedTier: {
+    name: 'unpriced_tier_calls_total',
+    type: 'counter',
+    help: 'LLM calls served at a service tier (flex, priority, …) with no known price of its own: priced at the standard rate.',
+    labels: ['service_tier'],
   },
   seriesOverflow: {
     name: 'series_overflow_total',
@@ -262,6 +280,13 @@ export const METRICS = {
     type: 'gauge',
     help: 'LLM calls under way.',
     labels: [],
+  },
+  backgroundPending: {
+    name: 'background_responses_pending',
+    type: 'gauge',
+    help: 'OpenAI background responses seen started but not yet seen finished: their usage is not counted yet.',
+    labels: [],
+    common: ['model'],
   },
   rateLimitLimit: {
     name: 'ratelimit_limit',

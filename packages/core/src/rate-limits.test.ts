@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { goDurationSeconds, readRateLimits } from './rate-limits.js';
+import { goDurationSeconds, RateLimitBook, readRateLimits } from './rate-limits.js';
 
 const lookup =
   (headers: Record<string, string>) =>
@@ -105,5 +106,103 @@ describe('readRateLimits', () => {
       retryAfterSeconds: 30,
     });
     expect(readRateLimits(lookup({ 'retry-after': 'later' }), NOW).retryAfterSeconds).toBeUndefined();
+  });
+});
+
+describe('RateLimitBook', () => {
+  const OPENAI = {
+    'x-ratelimit-limit-requests': '500',
+    'x-ratelimit-remaining-requests': '499',
+    'x-ratelimit-reset-requests': '120ms',
+  };
+
+  function shown(book: RateLimitBook): Record<string, [number | undefined, number | undefined, number | undefined]> {
+    return Object.fromEntries(
+      book.entries.map((entry) => [
+        `${entry.labels.provider}/${entry.labels.model}/${entry.labels.resource}`,
+        [entry.limit, entry.remaining, entry.resetSeconds],
+      ]),
+    );
+  }
+
+  it('keeps the latest value of each field that parsed, per provider, model and resource', () => {
+    const book = new RateLimitBook();
+    expect(book.observe('openai', 'gpt-4o', lookup({}), NOW)).toBe(false);
+    expect(book.observe('openai', 'gpt-4o', lookup(OPENAI), NOW)).toBe(true);
+    // The same texts again, then a response whose remaining moved and whose limit does not parse.
+    book.observe('openai', 'gpt-4o', lookup(OPENAI), NOW);
+    book.observe(
+      'openai',
+      'gpt-4o',
+      lookup({ ...OPENAI, 'x-ratelimit-limit-requests': 'many', 'x-ratelimit-remaining-requests': '7' }),
+      NOW,
+    );
+    book.observe('openai', 'gpt-4o-mini', lookup({ 'x-ratelimit-remaining-tokens': '10' }), NOW);
+    expect(shown(book)).toEqual({
+      'openai/gpt-4o/requests': [500, 7, 0.12],
+      'openai/gpt-4o-mini/tokens': [undefined, 10, undefined],
+    });
+  });
+
+  it("counts an unchanged Anthropic reset instant from each response's arrival", () => {
+    const book = new RateLimitBook();
+    const headers = lookup({ 'anthropic-ratelimit-tokens-reset': '2026-11-30T05:00:10Z' });
+    book.observe('anthropic', 'claude', headers, NOW);
+    expect(book.entries[0]?.resetSeconds).toBe(10);
+    book.observe('anthropic', 'claude', headers, NOW + 4000);
+    expect(book.entries[0]?.resetSeconds).toBe(6);
+    // A reset that does not parse leaves the last one as it was reported.
+    book.observe('anthropic', 'claude', lookup({ 'anthropic-ratelimit-tokens-reset': 'soon' }), NOW + 9000);
+    expect(book.entries[0]?.resetSeconds).toBe(6);
+  });
+
+  it('forgets one field, or everything', () => {
+    const book = new RateLimitBook();
+    book.observe('openai', 'gpt-4o', lookup(OPENAI), NOW);
+    book.clear('remaining');
+    expect(shown(book)).toEqual({ 'openai/gpt-4o/requests': [500, undefined, 0.12] });
+    // Forgotten, so the same text is read again.
+    book.observe('openai', 'gpt-4o', lookup(OPENAI), NOW);
+    expect(shown(book)).toEqual({ 'openai/gpt-4o/requests': [500, 499, 0.12] });
+    book.clear();
+    expect(book.entries).toEqual([]);
+  });
+
+  it('shows what reading every response with readRateLimits and keeping the latest values would', () => {
+    const names = [
+      ...['requests', 'tokens'].flatMap((resource) =>
+        ['limit', 'remaining', 'reset'].map((field) => `x-ratelimit-${field}-${resource}`),
+      ),
+      ...['requests', 'tokens', 'input-tokens', 'output-tokens'].flatMap((resource) =>
+        ['limit', 'remaining', 'reset'].map((field) => `anthropic-ratelimit-${resource}-${field}`),
+      ),
+    ];
+    const value = fc.constantFrom('0', '7', ' 12 ', '1e3', '-1', '6m0s', '12ms', 'x', '2026-11-30T05:00:09Z', '');
+    const response = fc.record({
+      headers: fc.dictionary(fc.constantFrom(...names), value, { maxKeys: 8 }),
+      at: fc.integer({ min: 0, max: 20_000 }),
+    });
+    fc.assert(
+      fc.property(fc.array(response, { maxLength: 12 }), (responses) => {
+        const book = new RateLimitBook();
+        const expected = new Map<string, [number | undefined, number | undefined, number | undefined]>();
+        for (const { headers, at } of responses) {
+          book.observe('p', 'm', lookup(headers), NOW + at);
+          for (const reading of readRateLimits(lookup(headers), NOW + at).readings) {
+            const last = expected.get(reading.resource) ?? [undefined, undefined, undefined];
+            expected.set(reading.resource, [
+              reading.limit ?? last[0],
+              reading.remaining ?? last[1],
+              reading.resetSeconds ?? last[2],
+            ]);
+          }
+        }
+        const byResource = Object.fromEntries(
+          Object.entries(shown(book)).map(([key, values]) => [key.split('/')[2], values]),
+        );
+        expect(byResource).toEqual(Object.fromEntries(expected));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

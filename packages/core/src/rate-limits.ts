@@ -145,10 +145,183 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}
 
 /** Seconds from `now` to an RFC 3339 instant, at least 0; undefined when it is not one. */
 function secondsUntil(text: string, now: number): number | undefined {
+  const at = instantOf(text);
+  return at === undefined ? undefined : Math.max(0, at - now) / 1000;
+}
+
+/** An RFC 3339 instant in epoch milliseconds; undefined when it is not one. */
+function instantOf(text: string): number | undefined {
   const value = text.trim();
   if (!RFC3339.test(value)) return undefined;
   const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now) / 1000;
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** One resource's header names, and whether its reset is an instant (Anthropic) or a duration (OpenAI). */
+interface HeaderFamily {
+  resource: RateLimitResource;
+  /** Where the resource's entry is in a model's list: both providers' `requests` and `tokens` share one. */
+  slot: number;
+  names: { limit: string; remaining: string; reset: string };
+  resetIsInstant: boolean;
+}
+
+const RESOURCE_SLOTS = new Map<RateLimitResource, number>(
+  ANTHROPIC.map(([, resource], slot) => [resource, slot] as const),
+);
+// In readRateLimits' order, so that of two families naming one resource in a response, the second's values win.
+const FAMILIES: readonly HeaderFamily[] = [
+  ...OPENAI_HEADERS.map((family) => ({
+    ...family,
+    slot: RESOURCE_SLOTS.get(family.resource) ?? 0,
+    resetIsInstant: false,
+  })),
+  ...ANTHROPIC_HEADERS.map((family) => ({
+    ...family,
+    slot: RESOURCE_SLOTS.get(family.resource) ?? 0,
+    resetIsInstant: true,
+  })),
+];
+
+/** The labels of one rate-limit gauge sample (a type, not an interface: prom-client takes it as a record). */
+export type RateLimitLabels = {
+  readonly provider: string;
+  readonly model: string;
+  readonly resource: RateLimitResource;
+};
+
+/**
+ * The latest limit, remaining and reset one provider, model and resource reported. Each value is kept with the
+ * header text it was read from, so that a response repeating it (the limits, a reset that did not move) costs a
+ * string comparison rather than a parse.
+ */
+export class RateLimitEntry {
+  readonly labels: RateLimitLabels;
+  limit: number | undefined;
+  limitText: string | undefined;
+  remaining: number | undefined;
+  remainingText: string | undefined;
+  resetText: string | undefined;
+  /** Whether `resetText` was read as an instant: the same text read as a duration would not parse. */
+  resetIsInstant = false;
+  /** A duration reset (OpenAI), in seconds. */
+  resetDuration: number | undefined;
+  /** An instant reset (Anthropic), in epoch milliseconds, and when the response reporting it arrived. */
+  resetAt: number | undefined;
+  reportedAt = 0;
+
+  constructor(labels: RateLimitLabels) {
+    this.labels = labels;
+  }
+
+  /** Seconds until the window resets, as of the response that reported it (never below 0). */
+  get resetSeconds(): number | undefined {
+    if (this.resetAt !== undefined) return Math.max(0, this.resetAt - this.reportedAt) / 1000;
+    return this.resetDuration;
+  }
+}
+
+/**
+ * What the rate-limit gauges show: per provider, model and resource, the latest value of each field that a
+ * response reported and that parsed (a response without a field, or with one that does not parse, leaves the
+ * field as it was), read exactly as {@link readRateLimits} reads them. A response costs some header lookups and
+ * string comparisons; the gauges are written from here when a scrape reads them.
+ */
+export class RateLimitBook {
+  /** Entries by `provider\u0000model`, each a list by the slot of its resource. */
+  readonly #byModel = new Map<string, (RateLimitEntry | undefined)[]>();
+  /** Every entry, in the order they were first reported. */
+  readonly entries: RateLimitEntry[] = [];
+
+  /**
+   * Takes the rate limits a response's headers report, for a provider and model (label values already under
+   * the cardinality guard); `now` is when the response arrived (epoch ms). Says whether it reported any.
+   */
+  observe(provider: string, model: string, header: HeaderLookup, now: number): boolean {
+    let slots: (RateLimitEntry | undefined)[] | undefined;
+    for (let index = 0; index < FAMILIES.length; index++) {
+      const { names, resource, slot, resetIsInstant } = FAMILIES[index] as HeaderFamily;
+      const limit = header(names.limit);
+      const remaining = header(names.remaining);
+      const reset = header(names.reset);
+      if (limit === undefined && remaining === undefined && reset === undefined) continue;
+      slots ??= this.#slotsOf(provider, model);
+      let entry = slots[slot];
+      if (entry === undefined) {
+        entry = new RateLimitEntry({ provider, model, resource });
+        slots[slot] = entry;
+        this.entries.push(entry);
+      }
+      if (limit !== undefined && limit !== entry.limitText) {
+        const value = count(limit);
+        if (value !== undefined) {
+          entry.limit = value;
+          entry.limitText = limit;
+        }
+      }
+      if (remaining !== undefined && remaining !== entry.remainingText) {
+        const value = count(remaining);
+        if (value !== undefined) {
+          entry.remaining = value;
+          entry.remainingText = remaining;
+        }
+      }
+      if (reset !== undefined) takeReset(entry, reset, resetIsInstant, now);
+    }
+    return slots !== undefined;
+  }
+
+  /** Forgets one field of every entry (its gauge was reset), or all of them. */
+  clear(field?: 'limit' | 'remaining' | 'reset'): void {
+    if (field === undefined) {
+      this.#byModel.clear();
+      this.entries.length = 0;
+      return;
+    }
+    for (const entry of this.entries) {
+      if (field === 'limit') {
+        entry.limit = undefined;
+        entry.limitText = undefined;
+      } else if (field === 'remaining') {
+        entry.remaining = undefined;
+        entry.remainingText = undefined;
+      } else {
+        entry.resetText = undefined;
+        entry.resetDuration = undefined;
+        entry.resetAt = undefined;
+      }
+    }
+  }
+
+  #slotsOf(provider: string, model: string): (RateLimitEntry | undefined)[] {
+    const key = `${provider}\u0000${model}`;
+    let slots = this.#byModel.get(key);
+    if (slots === undefined) {
+      slots = [];
+      this.#byModel.set(key, slots);
+    }
+    return slots;
+  }
+}
+
+/** Takes a reported reset: a duration is parsed when its text changed; an instant also counts from `now`. */
+function takeReset(entry: RateLimitEntry, reset: string, resetIsInstant: boolean, now: number): void {
+  if (reset !== entry.resetText || resetIsInstant !== entry.resetIsInstant) {
+    if (resetIsInstant) {
+      const at = instantOf(reset);
+      if (at === undefined) return;
+      entry.resetAt = at;
+      entry.resetDuration = undefined;
+    } else {
+      const seconds = goDurationSeconds(reset);
+      if (seconds === undefined) return;
+      entry.resetDuration = seconds;
+      entry.resetAt = undefined;
+    }
+    entry.resetText = reset;
+    entry.resetIsInstant = resetIsInstant;
+  }
+  entry.reportedAt = now;
 }
 
 /** `retry-after`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3); undefined when it is neither. */

@@ -30,6 +30,12 @@ export interface Usage {
   /** Server-side tool calls the provider bills per call (web searches, fetches, code runs), by tool. */
   serverToolCalls?: ServerToolCalls | undefined;
   /**
+   * The service tier the provider says served the call, when it is not the standard one: OpenAI's response
+   * `service_tier` (`flex`, `priority`, `scale`; `default` and `auto` are standard and left out), Anthropic's
+   * `usage.service_tier` (`priority`, `batch`; `standard` left out). Some tiers have prices of their own.
+   */
+  serviceTier?: string | undefined;
+  /**
    * Sub-inferences the provider ran and billed at another model's price within this call (Anthropic's advisor
    * iterations). Their tokens are not in the counts above.
    */

@@ -143,3 +143,29 @@ describe('callOutcome with a ledger, on real recorded background responses', () 
     });
   });
 });
+
+describe('ResponseLedger.pendingByModel', () => {
+  it('counts the responses seen unfinished by model, and forgets them once settled or expired', () => {
+    let now = 0;
+    const ledger = new ResponseLedger({ ttlMs: 1000, now: () => now });
+    ledger.expect('resp_a', 'gpt-5');
+    ledger.expect('resp_b', 'gpt-5');
+    ledger.expect('resp_c', '');
+    ledger.settle('resp_d', 'gpt-4o');
+    expect(ledger.pendingByModel()).toEqual(
+      new Map([
+        ['gpt-5', 2],
+        ['', 1],
+      ]),
+    );
+    ledger.settle('resp_a');
+    expect(ledger.pendingByModel()).toEqual(
+      new Map([
+        ['gpt-5', 1],
+        ['', 1],
+      ]),
+    );
+    now = 1000;
+    expect(ledger.pendingByModel()).toEqual(new Map());
+  });
+});

@@ -91,6 +91,26 @@ export class ResponseLedger {
     return count;
   }
 
+  /**
+   * {@link ResponseLedger.unsettled} by model label (empty when the call that started the response named none),
+   * what the `*_background_responses_pending` gauge reads. At most one entry per distinct model remembered.
+   *
+   * @example
+   * ```ts
+   * const ledger = new ResponseLedger();
+   * ledger.expect('resp_1', 'gpt-5');
+   * ledger.pendingByModel(); // Map { 'gpt-5' => 1 }
+   * ```
+   */
+  pendingByModel(): Map<string, number> {
+    this.#expire();
+    const byModel = new Map<string, number>();
+    for (const entry of this.#entries.values()) {
+      if (!entry.settled) byModel.set(entry.model, (byModel.get(entry.model) ?? 0) + 1);
+    }
+    return byModel;
+  }
+
   /** The model label of the call that started response `id`, when this ledger saw it. */
   modelOf(id: string): string | undefined {
     const entry = this.#live(id);

@@ -1,4 +1,11 @@
-import { ERROR_TYPES, type ErrorType, type ExtraLabels, SERVER_TOOLS, TOKEN_TYPES } from './metric-contract.js';
+import {
+  ERROR_TYPES,
+  type ErrorType,
+  type ExtraLabels,
+  SERVER_TOOLS,
+  SERVICE_TIERS,
+  TOKEN_TYPES,
+} from './metric-contract.js';
 
 /** Label values of one series: provider, model, operation and the user labels. */
 export type SeriesLabels = Readonly<Record<string, string>>;
@@ -25,6 +32,8 @@ export class Series {
   readonly tokens = new Float64Array(TOKEN_TYPES.length);
   /** Server-side tool calls by the index of their tool in `SERVER_TOOLS`. */
   readonly serverToolCalls = new Float64Array(SERVER_TOOLS.length);
+  /** Calls served at a tier with no price of its own, by the index of the tier in `SERVICE_TIERS`. */
+  readonly unpricedTiers = new Float64Array(SERVICE_TIERS.length);
   /** Calls that reported usage: `input` and `output` series exist from the first one. */
   withUsage = 0;
   cost = 0;

@@ -11,6 +11,7 @@ import {
   type StreamSummary,
   type WireFormat,
 } from '@llmeter/core/wire';
+import { ContentChunkLane } from './content-chunk-lane.js';
 import { contentDecoder } from './content-decoding.js';
 
 /**
@@ -53,6 +54,9 @@ export interface ObservedCall {
    */
   onResponseSeen?: ((state: ResponseState) => void) | undefined;
 }
+
+const LF = 0x0a;
+const BLANK_LINE = Buffer.from('\n\n');
 
 /** `Content-Encoding`s whose copy the observers can decode. */
 const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
@@ -100,6 +104,12 @@ export class SseObserver implements ResponseObserver {
   readonly #call: ObservedCall;
   readonly #accumulator: StreamAccumulator;
   readonly #parser: EventFramer | undefined;
+  /** The fast lane of an OpenAI SSE stream's plain content chunks (see content-chunk-lane.ts). */
+  readonly #lane: ContentChunkLane | undefined;
+  /** The parser is between events (the bytes it was given end in a blank line): the lane may take the next one. */
+  #betweenEvents = false;
+  /** The last byte the parser was given is LF. */
+  #lastLf = false;
   readonly #decoder: Transform | undefined;
   readonly #decodedLimit: number;
   #decoded = 0;
@@ -117,9 +127,16 @@ export class SseObserver implements ResponseObserver {
     limits: SseObserverLimits = {},
   ) {
     this.#call = call;
-    this.#accumulator = fedAccumulator ?? call.format.createStreamAccumulator(call.operation);
     this.#decodedLimit = limits.decodedBytes ?? MEASURED_DECODED_BYTES_LIMIT;
-    if (fedAccumulator !== undefined) return;
+    if (fedAccumulator !== undefined) {
+      this.#accumulator = fedAccumulator;
+      return;
+    }
+    const framing = limits.framing ?? 'sse';
+    const own = call.format.createStreamAccumulator(call.operation);
+    this.#lane =
+      framing === 'sse' && call.format.name === 'openai' ? new ContentChunkLane(own, limits.eventLength) : undefined;
+    this.#accumulator = this.#lane ?? own;
     const accumulator = this.#accumulator;
     let onResponseSeen = call.onResponseSeen;
     const take = (data: string, eventName?: string): void => {
@@ -136,7 +153,7 @@ export class SseObserver implements ResponseObserver {
     const oversized = (): void => {
       this.#partial = true;
     };
-    switch (limits.framing) {
+    switch (framing) {
       case 'json-array':
         this.#parser = new JsonArrayStreamParser(take, {
           maxElementLength: limits.eventLength,
@@ -161,10 +178,10 @@ export class SseObserver implements ResponseObserver {
         const room = this.#decodedLimit - this.#decoded;
         this.#decoded += decoded.length;
         if (decoded.length <= room) {
-          parser.push(decoded);
+          this.#read(parser, decoded);
           return;
         }
-        if (room > 0) parser.push(decoded.subarray(0, room));
+        if (room > 0) this.#read(parser, decoded.subarray(0, room));
         this.#stopDecoding();
       });
       this.#decoder.on('error', () => this.#decoder?.removeAllListeners('data'));
@@ -183,7 +200,46 @@ export class SseObserver implements ResponseObserver {
       return;
     }
     this.#writtenAt = writtenAt;
-    this.#parser?.push(chunk);
+    if (this.#parser !== undefined) this.#read(this.#parser, chunk);
+  }
+
+  /**
+   * Gives `chunk` to the parser, except the events the lane takes: those it may take only while the parser is
+   * between events, so the parser is given the bytes up to each event's end, then the lane sees the next event.
+   */
+  #read(parser: EventFramer, chunk: Buffer): void {
+    const lane = this.#lane;
+    if (lane === undefined) {
+      parser.push(chunk);
+      return;
+    }
+    const length = chunk.length;
+    // The usual chunk: one whole event. The lane checks every byte before its blank line (no LF among them).
+    if (this.#betweenEvents && lane.ready && chunk[length - 1] === LF && chunk[length - 2] === LF) {
+      if (lane.take(chunk, 0, length - 2) !== -1) return;
+    }
+    let at = 0;
+    while (at < length) {
+      if (this.#betweenEvents && lane.ready) {
+        const lf = chunk.indexOf(LF, at);
+        if (lf !== -1 && chunk[lf + 1] === LF && lane.take(chunk, at, lf) !== -1) {
+          at = lf + 2;
+          continue;
+        }
+      }
+      // Up to the end of the next event (the LF of its blank line), or all the rest.
+      let end: number;
+      if (at === 0 && this.#lastLf && chunk[0] === LF) end = 1;
+      else {
+        const blank = chunk.indexOf(BLANK_LINE, at);
+        end = blank === -1 ? length : blank + 2;
+      }
+      parser.push(at === 0 && end === length ? chunk : chunk.subarray(at, end));
+      const lastLf = chunk[end - 1] === LF;
+      this.#betweenEvents = lastLf && (end - at >= 2 ? chunk[end - 2] === LF : this.#lastLf);
+      this.#lastLf = lastLf;
+      at = end;
+    }
   }
 
   async finish(transport: TransportEnding): Promise<ObservedBody> {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { DASHBOARD_PATH, type Dashboard, isDashboardRoute } from '@llmeter/dashboard';
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
@@ -35,7 +36,7 @@ export interface OwnRoutesOptions {
    * Renders `/metrics` (undefined when `signal` aborted first). Default: the registry, in single flight
    * ({@link MetricsExposition}); a cluster worker serves the sum over every worker instead.
    */
-  renderMetrics?: ((signal: AbortSignal) => Promise<string | undefined>) | undefined;
+  renderMetrics?: ((signal: AbortSignal) => Promise<string | readonly Uint8Array[] | undefined>) | undefined;
 }
 
 /**
@@ -47,7 +48,7 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
   const app = new Hono();
   const expected = options.metricsToken === undefined ? undefined : digest(options.metricsToken);
   const exposition = new MetricsExposition(options.registry);
-  const renderMetrics = options.renderMetrics ?? ((signal: AbortSignal) => exposition.render(signal));
+  const renderMetrics = options.renderMetrics ?? ((signal: AbortSignal) => exposition.renderBuffers(signal));
   app.get('/metrics', async (c) => {
     if (expected !== undefined) {
       const header = c.req.header('authorization') ?? '';
@@ -62,7 +63,20 @@ export function createOwnRoutes(options: OwnRoutesOptions): Hono {
     // The scraper hung up: nothing was rendered for it, and nobody reads the answer.
     // (499 as nginx logs it: the client closed the request.)
     if (text === undefined) return new Response(null, { status: 499 });
-    return c.body(text, 200, { 'content-type': options.registry.contentType });
+    const pieces = typeof text === 'string' ? [Buffer.from(text)] : text;
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+    if (outgoing === undefined)
+      return c.body(Buffer.concat(pieces), 200, { 'content-type': options.registry.contentType });
+    // Straight to node:http, piece by piece: a Response would copy the whole text (tens of MB at the default
+    // series budget) into one buffer first, and pieces that did not change since the last scrape are reused.
+    outgoing.writeHead(200, {
+      'content-type': options.registry.contentType,
+      'content-length': pieces.reduce((length, piece) => length + piece.byteLength, 0),
+    });
+    outgoing.cork();
+    for (const piece of pieces) outgoing.write(piece);
+    outgoing.end();
+    return RESPONSE_ALREADY_SENT;
   });
   app.get('/healthz', (c) =>
     options.shuttingDown() ? c.json({ status: 'shutting_down' }, 503) : c.json({ status: 'ok' }),

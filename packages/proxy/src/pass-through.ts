@@ -31,6 +31,7 @@ import {
   SseObserver,
 } from './call-observer.js';
 import type { BodyLimits, StreamUsageMode } from './config.js';
+import { ContentChunkLane } from './content-chunk-lane.js';
 import { contentDecoder, isEncoded } from './content-decoding.js';
 import { forwardedRequestHeaders, forwardedResponseHeaders, withHeader } from './forwarded-headers.js';
 import { KEY_ID_LABEL } from './key-id.js';
@@ -113,7 +114,7 @@ export class PassThrough {
     }
     const exchange = new Exchange(this, req, res, route, format, operation, startedAt, responseId);
     this.#open.set(res, exchange);
-    if (!bodyIsBuffered(req)) {
+    if (!bodyIsBuffered(req, format?.requestBodyIsJson === true)) {
       sendGuarded(exchange, undefined);
       return;
     }
@@ -249,6 +250,8 @@ class Exchange {
   /** Set once the upstream went silent for too long (and its request was destroyed with it). */
   #timeout: UpstreamTimeoutError | undefined;
   #finished = false;
+  /** Body bytes were written to the client (its headers went out with the first of them). */
+  #bodyWritten = false;
 
   constructor(
     proxy: PassThrough,
@@ -328,6 +331,11 @@ class Exchange {
     this.#request();
     // The proxy's own work before the upstream: the body read (whole), to the request handed to Node's client.
     this.#requestOverheadMs = performance.now() - sendingAt;
+  }
+
+  /** Sends the response's headers now, unless body bytes (which carry them) were written already. */
+  flushHeadersIfUnsent(): void {
+    if (!this.#bodyWritten && !this.#res.destroyed && !this.#res.writableEnded) this.#res.flushHeaders();
   }
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
@@ -482,7 +490,9 @@ class Exchange {
       // proxy asked for `identity`, it is decoded and goes to the client decoded (its usage chunk taken out).
       const decoder = isEncoded(encoding) ? contentDecoder(encoding) : undefined;
       if (isSse && this.#injected && status === 200 && (!isEncoded(encoding) || decoder !== undefined)) {
-        const accumulator = format.createStreamAccumulator(this.#operation);
+        const own = format.createStreamAccumulator(this.#operation);
+        // OpenAI's plain content chunks are read as bytes (content-chunk-lane.ts).
+        const accumulator = format === openAiWireFormat ? new ContentChunkLane(own) : own;
         filter = new UsageChunkFilter(accumulator);
         this.#observer = new SseObserver(observed, undefined, accumulator);
         this.#decoder = decoder;
@@ -516,8 +526,10 @@ class Exchange {
       upstreamName,
       (this.#requestOverheadMs + performance.now() - respondingAt) / 1000,
     );
-    // A stream's headers go out now: SDKs hand the stream to the caller on them, before the first event.
-    if (isSse || isJsonArrayStream || isNdjson) res.flushHeaders();
+    // A stream's headers go out without waiting for its first event: SDKs hand the stream to the caller on them.
+    // Body bytes that came with the headers are written in this turn of the event loop, and the headers go out
+    // with them (one write instead of two); otherwise they go out alone right after this turn.
+    if (isSse || isJsonArrayStream || isNdjson) setImmediate(flushStreamHeaders, this);
     this.#forwardBody(upstreamRes, filter);
   }
 
@@ -557,7 +569,7 @@ class Exchange {
     });
     upstreamRes.on('end', () => {
       const text = Buffer.concat(chunks, size).toString('utf8');
-      if (!/stream_options|include_usage/.test(text) || this.#res.destroyed || this.#finished) {
+      if (!this.#format?.streamUsageOption?.refused(400, text) || this.#res.destroyed || this.#finished) {
         passOn(true);
         return;
       }
@@ -609,11 +621,14 @@ class Exchange {
       if (filter !== undefined) {
         const filtered = filter.push(chunk);
         if (filtered.bytes.length === 0) return;
+        this.#bodyWritten = true;
         flowing = res.write(filtered.bytes);
-        if (filtered.content) call?.markFirstToken(performance.now());
+        if (filtered.content && call?.firstTokenAt === undefined) call?.markFirstToken(performance.now());
       } else {
+        this.#bodyWritten = true;
         flowing = res.write(chunk);
-        observer?.take(chunk, performance.now());
+        // The clock is read only while time to first token is still to be marked (not for every chunk).
+        observer?.take(chunk, call?.firstTokenAt === undefined ? performance.now() : 0);
       }
       if (!flowing) {
         body.pause();
@@ -763,6 +778,11 @@ function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
     if (key.toLowerCase() !== name) headers.push(key, rawHeaders[i + 1] as string);
   }
   return headers;
+}
+
+/** Sends a stream's headers, unless its first bytes (or its end) already took them. */
+function flushStreamHeaders(exchange: Exchange): void {
+  exchange.flushHeadersIfUnsent();
 }
 
 /** Starts an exchange; an error thrown on the way is llmeter's own failure, answered and recorded by `fail`. */

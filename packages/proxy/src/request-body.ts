@@ -17,13 +17,14 @@ export class ClientGoneError extends Error {
  * Whether a request's body is read into memory before it is forwarded: a JSON (or untyped) body, whose
  * `model` and `stream` fields name the call. Other bodies (audio, multipart file uploads) stream through.
  * A media type is case-insensitive and may carry parameters (RFC 9110 §8.3.1), so `Application/JSON;
- * charset=utf-8` is JSON, measured and size-limited like `application/json`; so are `+json` types.
+ * charset=utf-8` is JSON, measured and size-limited like `application/json`; so are `+json` types. A body of
+ * a wire format whose bodies are JSON whatever they are labelled (`jsonWhateverType`: Ollama's) is read too.
  */
-export function bodyIsBuffered(req: IncomingMessage): boolean {
+export function bodyIsBuffered(req: IncomingMessage, jsonWhateverType = false): boolean {
   const length = req.headers['content-length'];
   if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined) return false;
   const type = req.headers['content-type'];
-  return type === undefined || isJsonMediaType(type);
+  return type === undefined || jsonWhateverType || isJsonMediaType(type);
 }
 
 /** Whether a `Content-Type` names JSON: its media type (parameters left out, any case) mentions `json`. */

@@ -1,6 +1,7 @@
 import { type StreamUsageOption, wireFormats } from '@llmeter/core/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ContentChunkLane } from './content-chunk-lane.js';
 import { UsageChunkFilter, withStreamUsageAsked } from './usage-injection.js';
 
 // Properties of the usage filter over arbitrary streams: what the client gets is exactly what the upstream would
@@ -44,8 +45,15 @@ interface StreamEvent {
   usageFirst: boolean;
 }
 
-const chatChunk = content.map(
-  (text) => `{"id":"c","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}`,
+const chatChunk = fc.oneof(
+  content.map((text) => `{"id":"c","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}`),
+  // Plain content chunks of one shape (what the content chunk lane reads as bytes), and look-alikes.
+  fc
+    .tuple(fc.constantFrom('a', 'Hé 👋', ' tok', 'x'.repeat(40)), fc.constantFrom('m1', 'm2'))
+    .map(
+      ([text, model]) =>
+        `{"id":"c","model":"${model}","choices":[{"index":0,"delta":{"content":"${text}"},"finish_reason":null}]}`,
+    ),
 );
 const event: fc.Arbitrary<StreamEvent> = fc.oneof(
   fc.record({ chunk: chatChunk, usageFirst: fc.boolean() }),
@@ -109,16 +117,27 @@ function pieces(bytes: Buffer, fractions: number[]): Buffer[] {
   return out;
 }
 
-function filtered(chunks: Buffer[], limit: number): { text: string; peak: number } {
-  const filter = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'), limit);
-  const out: Buffer[] = [];
-  let peak = 0;
-  for (const chunk of chunks) {
-    out.push(filter.push(chunk).bytes);
-    peak = Math.max(peak, filter.buffered);
-  }
-  out.push(filter.end());
-  return { text: Buffer.concat(out).toString('utf8'), peak };
+/** What the filter gave the client, and what its accumulator read (the same with the content chunk lane or not). */
+function filtered(chunks: Buffer[], limit: number): { text: string; peak: number; read: unknown } {
+  const results = [false, true].map((lane) => {
+    const own = wireFormats.openai.createStreamAccumulator('chat');
+    const accumulator = lane ? new ContentChunkLane(own) : own;
+    const filter = new UsageChunkFilter(accumulator, limit);
+    const out: Buffer[] = [];
+    let peak = 0;
+    // A copy of each chunk: the filter may edit the ones it is given in place.
+    for (const chunk of chunks) {
+      out.push(filter.push(Buffer.from(chunk)).bytes);
+      peak = Math.max(peak, filter.buffered);
+    }
+    out.push(filter.end());
+    const summary = accumulator.summary();
+    const read = { ...summary, outputText: summary.outputText(), outputLength: summary.outputLength() };
+    return { text: Buffer.concat(out).toString('utf8'), peak, read };
+  });
+  const [plain, laned] = results as [(typeof results)[0], (typeof results)[0]];
+  expect(laned).toEqual(plain);
+  return plain;
 }
 
 const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 });

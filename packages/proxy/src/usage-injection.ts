@@ -1,6 +1,7 @@
 import { type SseEvent, SseParser, type StreamAccumulator, type StreamUsageOption } from '@llmeter/core/wire';
+import { ContentChunkLane } from './content-chunk-lane.js';
 import { JsonBytesError, lastMemberNamed, objectMembers, skipSpace } from './json-members.js';
-import { UsageNullCutter, withoutTopLevelUsageNull } from './usage-null-cutter.js';
+import { oneLineUsageNullCut, USAGE_NULL, UsageNullCutter, withoutTopLevelUsageNull } from './usage-null-cutter.js';
 
 export { withoutTopLevelUsageNull } from './usage-null-cutter.js';
 
@@ -127,11 +128,19 @@ export class UsageChunkFilter {
   #afterCr = false;
   /** The last event ended in a CR, so an LF next belongs to it: forwarded (`keep`) or dropped with it. */
   #carry: 'none' | 'keep' | 'drop' = 'none';
+  /** Given a {@link ContentChunkLane} as its accumulator: plain content chunks are read by it, as bytes. */
+  readonly #lane: ContentChunkLane | undefined;
+  /** The parser is between events (the last event it was given ended in `\n\n`): the lane may take the next. */
+  #parserBetweenEvents = false;
+  /** How the lane's current template reaches the client (its `"usage":null` cut); for template {@link #cutOf}. */
+  #laneCut: LaneCut | undefined;
+  #cutOf = -1;
 
   constructor(accumulator: StreamAccumulator, maxEventBytes = USAGE_FILTER_EVENT_BYTES_LIMIT) {
     this.#accumulator = accumulator;
     this.#maxEventBytes = maxEventBytes;
     this.#parser = new SseParser((event) => this.#events.push(event));
+    this.#lane = accumulator instanceof ContentChunkLane ? accumulator : undefined;
   }
 
   /** Events forwarded without being measured, because they were larger than the limit. */
@@ -144,12 +153,31 @@ export class UsageChunkFilter {
     return this.#pendingBytes;
   }
 
-  /** Takes the next upstream chunk; returns what the client gets now. */
+  /**
+   * Takes the next upstream chunk; returns what the client gets now. The chunk is the filter's from then on: the
+   * bytes returned may be its own memory, edited in place (the caller must not read it again).
+   */
   push(chunk: Buffer): FilteredChunk {
+    const one = this.#oneLaneEvent(chunk);
+    if (one !== undefined) return one;
     const out: Buffer[] = [];
     let content = false;
     let start = 0;
+    const lane = this.#lane;
     for (const end of this.#eventEnds(chunk)) {
+      if (
+        lane?.ready === true &&
+        this.#parserBetweenEvents &&
+        this.#carry === 'none' &&
+        this.#pending.length === 0 &&
+        this.#passing === undefined &&
+        end - start <= this.#maxEventBytes &&
+        this.#fromLane(lane, chunk, start, end, out)
+      ) {
+        content = true;
+        start = end;
+        continue;
+      }
       const piece = this.#afterCarriedLf(chunk.subarray(start, end), out);
       start = end;
       if (this.#passing === undefined && this.#pendingBytes + piece.length > this.#maxEventBytes) this.#pass(out);
@@ -251,9 +279,98 @@ export class UsageChunkFilter {
     return ends;
   }
 
+  /**
+   * The usual chunk of a stream, one whole event (`data: …\n\n`) that the lane takes, read and cut without the
+   * general loop's bookkeeping; `undefined` for any other chunk (or state).
+   */
+  #oneLaneEvent(chunk: Buffer): FilteredChunk | undefined {
+    const lane = this.#lane;
+    const length = chunk.length;
+    if (
+      lane?.ready !== true ||
+      !this.#parserBetweenEvents ||
+      !this.#atLineStart ||
+      this.#afterCr ||
+      this.#carry !== 'none' ||
+      this.#pending.length > 0 ||
+      this.#passing !== undefined ||
+      length > this.#maxEventBytes ||
+      chunk[length - 1] !== LF ||
+      chunk[length - 2] !== LF
+    ) {
+      return undefined;
+    }
+    const cut = this.#cutFor(lane);
+    if (cut === undefined) return undefined;
+    // The lane checks every byte before the blank line (no LF among them), so this is one event.
+    const lf = length - 2;
+    const textStart = lane.take(chunk, 0, lf);
+    if (textStart === -1) return undefined;
+    switch (cut.where) {
+      case 'none':
+        return { bytes: chunk, content: true };
+      case 'suffix': {
+        // The chunk is the proxy's own copy of the upstream's bytes, read by nothing else: the shorter suffix is
+        // written over the original one in place (no new buffer, no native copy call for a few dozen bytes).
+        const textEnd = lf - cut.suffixLength;
+        const suffix = cut.bytes;
+        for (let at = 0; at < suffix.length; at++) chunk[textEnd + at] = suffix[at] as number;
+        return { bytes: chunk.subarray(0, textEnd + suffix.length), content: true };
+      }
+      case 'prefix': {
+        const prefixStart = textStart - cut.prefixLength;
+        return {
+          bytes: Buffer.concat([chunk.subarray(0, prefixStart), cut.bytes, chunk.subarray(textStart)]),
+          content: true,
+        };
+      }
+    }
+  }
+
+  /** How the lane's current template reaches the client (worked out once per template). */
+  #cutFor(lane: ContentChunkLane): LaneCut | undefined {
+    if (this.#cutOf !== lane.generation) {
+      this.#cutOf = lane.generation;
+      this.#laneCut = laneCut(lane);
+    }
+    return this.#laneCut;
+  }
+
+  /**
+   * Forwards the event `chunk[start, end)` when the lane takes it (a plain content chunk of its template), cut as
+   * {@link withoutTopLevelUsageNull} cuts it: where the template's member is, found once per template, since only
+   * the JSON's structure decides it. Says whether it did.
+   */
+  #fromLane(lane: ContentChunkLane, chunk: Buffer, start: number, end: number, out: Buffer[]): boolean {
+    // The lane checks every byte before the blank line (no LF among them), so this is one event.
+    const lf = end - 2;
+    if (chunk[lf] !== LF || chunk[end - 1] !== LF) return false;
+    const laneCutNow = this.#cutFor(lane);
+    if (laneCutNow === undefined) return false;
+    const textStart = lane.take(chunk, start, lf);
+    if (textStart === -1) return false;
+    switch (laneCutNow.where) {
+      case 'none':
+        out.push(chunk.subarray(start, end));
+        break;
+      case 'suffix':
+        out.push(chunk.subarray(start, lf - laneCutNow.suffixLength), laneCutNow.bytes);
+        break;
+      case 'prefix':
+        out.push(
+          chunk.subarray(start, textStart - laneCutNow.prefixLength),
+          laneCutNow.bytes,
+          chunk.subarray(textStart, end),
+        );
+        break;
+    }
+    return true;
+  }
+
   #filterEvent(bytes: Buffer): FilteredChunk | undefined {
     this.#events.length = 0;
     this.#parser.push(bytes);
+    this.#parserBetweenEvents = bytes.length >= 2 && bytes[bytes.length - 1] === LF && bytes[bytes.length - 2] === LF;
     let content = false;
     let usageOnly = false;
     for (const event of this.#events) {
@@ -264,4 +381,44 @@ export class UsageChunkFilter {
     if (usageOnly && this.#events.length === 1) return undefined;
     return { bytes: withoutTopLevelUsageNull(bytes), content };
   }
+}
+
+/**
+ * How a lane template's events reach the client: as they are (`none`), or with the `"usage":null` member cut out
+ * of the template's text after the content (`suffix`: `bytes` replaces the template's suffix and the blank line)
+ * or before it (`prefix`: `bytes` replaces the template's prefix).
+ */
+interface LaneCut {
+  where: 'none' | 'suffix' | 'prefix';
+  bytes: Buffer;
+  prefixLength: number;
+  suffixLength: number;
+}
+
+/** Where the lane's template is cut; `undefined` when the one-line cut cannot tell (its events go the usual way). */
+function laneCut(lane: ContentChunkLane): LaneCut | undefined {
+  const template = lane.template;
+  if (template === undefined) return undefined;
+  const prefix = Buffer.from(template.prefix);
+  const suffix = Buffer.from(template.suffix);
+  const head = 6; // `data: `
+  const textStart = head + prefix.length;
+  const textEnd = textStart + 1;
+  const event = Buffer.concat([Buffer.from('data: '), prefix, Buffer.from('x'), suffix, Buffer.from('\n\n')]);
+  const lengths = { prefixLength: prefix.length, suffixLength: suffix.length };
+  if (event.indexOf(USAGE_NULL) === -1) return { where: 'none', bytes: Buffer.alloc(0), ...lengths };
+  const range = oneLineUsageNullCut(event);
+  if (range === undefined) return undefined;
+  if (range === null) return { where: 'none', bytes: Buffer.alloc(0), ...lengths };
+  const [cutStart, cutEnd] = range;
+  if (cutStart >= textEnd) {
+    const tail = event.subarray(textEnd);
+    const bytes = Buffer.concat([tail.subarray(0, cutStart - textEnd), tail.subarray(cutEnd - textEnd)]);
+    return { where: 'suffix', bytes, ...lengths };
+  }
+  if (cutStart >= head && cutEnd <= textStart) {
+    const bytes = Buffer.concat([prefix.subarray(0, cutStart - head), prefix.subarray(cutEnd - head)]);
+    return { where: 'prefix', bytes, ...lengths };
+  }
+  return undefined;
 }

@@ -202,8 +202,9 @@ export class UsageNullCutter {
 /** One whole event's bytes without the top-level `"usage":null` member; unchanged when it has none. */
 export function withoutTopLevelUsageNull(bytes: Buffer): Buffer {
   if (bytes.indexOf(USAGE_NULL) === -1) return bytes;
-  const fast = cutFromOneLineEvent(bytes);
-  if (fast !== undefined) return fast;
+  const range = oneLineUsageNullCut(bytes);
+  if (range === null) return bytes;
+  if (range !== undefined) return cut(bytes, range[0], range[1]);
   const cutter = new UsageNullCutter();
   const head = cutter.push(bytes);
   const rest = cutter.end();
@@ -211,12 +212,15 @@ export function withoutTopLevelUsageNull(bytes: Buffer): Buffer {
 }
 
 /**
- * The usual event, its JSON object opening on its first line (`data: {…}`), cut as {@link UsageNullCutter} cuts
- * it, in one loop over local state (the cutter's step per byte through private fields costs several times more, on
- * every chunk of an injected stream). `undefined` when the scan meets a line end (LF, CR) before the member is cut
- * or the object closes: the cutter then reads the event, lines and all.
+ * Where {@link UsageNullCutter} cuts the usual event, its JSON object opening on its first line (`data: {…}`):
+ * `[start, end)` of the member (with its comma), `null` when the event has no such member, found in one loop over
+ * local state (the cutter's step per byte through private fields costs several times more, on every chunk of an
+ * injected stream). `undefined` when this cannot tell: the data is not an object on the first line, or the scan
+ * meets a line end (LF, CR) before the member is found or the object closes; the cutter then reads the event,
+ * lines and all. Only the JSON's structure decides where: the characters inside a string without a quote,
+ * backslash or line end do not change it.
  */
-function cutFromOneLineEvent(bytes: Buffer): Buffer | undefined {
+export function oneLineUsageNullCut(bytes: Buffer): [number, number] | null | undefined {
   if (bytes[0] !== D || bytes[1] !== A || bytes[2] !== T || bytes[3] !== A || bytes[4] !== COLON) return undefined;
   const open = bytes[5] === SPACE ? 6 : 5;
   if (bytes[open] !== OPEN_BRACE) return undefined;
@@ -234,8 +238,8 @@ function cutFromOneLineEvent(bytes: Buffer): Buffer | undefined {
       case QUOTE: {
         if (wasFirst && depth === 1 && bytes[at + 1] === U && startsWith(bytes, at, USAGE_NULL)) {
           const after = bytes[at + USAGE_NULL.length];
-          if (after === COMMA) return cut(bytes, at, at + USAGE_NULL.length + 1);
-          if (after === CLOSE_BRACE) return cut(bytes, at, at + USAGE_NULL.length);
+          if (after === COMMA) return [at, at + USAGE_NULL.length + 1];
+          if (after === CLOSE_BRACE) return [at, at + USAGE_NULL.length];
         }
         // Past the string: a backslash escapes the byte after it.
         for (at++; at < length; at++) {
@@ -253,7 +257,7 @@ function cutFromOneLineEvent(bytes: Buffer): Buffer | undefined {
         if (depth === 1 && bytes[at + 2] === U && startsWith(bytes, at, COMMA_USAGE_NULL)) {
           const after = bytes[at + COMMA_USAGE_NULL.length];
           if (after === COMMA || after === CLOSE_BRACE || isJsonSpace(after)) {
-            return cut(bytes, at, at + COMMA_USAGE_NULL.length);
+            return [at, at + COMMA_USAGE_NULL.length];
           }
         }
         break;
@@ -265,7 +269,7 @@ function cutFromOneLineEvent(bytes: Buffer): Buffer | undefined {
       case CLOSE_BRACKET:
         depth--;
         // The object closed without the member: nothing of this event is cut.
-        if (depth <= 0) return bytes;
+        if (depth <= 0) return null;
         break;
     }
   }

@@ -181,7 +181,8 @@ export function llmeterMiddleware(options: AiSdkMiddlewareOptions = {}): Llmeter
 
 function usageOf(context: AiSdkContext, result: object) {
   try {
-    return aiSdkUsage((result as { usage?: unknown }).usage);
+    const { usage, providerMetadata } = result as { usage?: unknown; providerMetadata?: unknown };
+    return aiSdkUsage(usage, providerMetadata);
   } catch (error) {
     context.report(error);
     return undefined;

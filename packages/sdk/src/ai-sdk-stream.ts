@@ -41,7 +41,7 @@ export class AiSdkStreamSummary implements StreamSummary {
         if (typeof part.modelId === 'string' && part.modelId !== '') this.responseModel = part.modelId;
         return false;
       case 'finish':
-        this.usage = aiSdkUsage(part.usage);
+        this.usage = aiSdkUsage(part.usage, part.providerMetadata);
         this.#finish(part.finishReason);
         return false;
       case 'error':

@@ -24,6 +24,43 @@ describe('aiSdkUsage', () => {
     expect(aiSdkUsage(usage)).toEqual({ input: 100, output: 50, cachedInput: 40, cacheWrite: 0, reasoning: 20 });
   });
 
+  it("reads @ai-sdk/anthropic 2's V2 numbers: input without the cache, writes in its provider metadata", () => {
+    const usage = { inputTokens: 200, outputTokens: 50, totalTokens: 250, cachedInputTokens: 600 };
+    const providerMetadata = { anthropic: { cacheCreationInputTokens: 200, usage: {} } };
+    expect(aiSdkUsage(usage, providerMetadata)).toEqual({
+      input: 1000,
+      output: 50,
+      cachedInput: 600,
+      cacheWrite: 200,
+      reasoning: 0,
+    });
+    const noWrites = { anthropic: { cacheCreationInputTokens: null } };
+    expect(aiSdkUsage(usage, noWrites)).toEqual({
+      input: 800,
+      output: 50,
+      cachedInput: 600,
+      cacheWrite: 0,
+      reasoning: 0,
+    });
+  });
+
+  it("reads @ai-sdk/google 2's V2 numbers: thoughts outside outputTokens", () => {
+    const usage = {
+      inputTokens: 1000,
+      outputTokens: 200,
+      totalTokens: 1500,
+      reasoningTokens: 300,
+      cachedInputTokens: 600,
+    };
+    expect(aiSdkUsage(usage, { google: { usageMetadata: {} } })).toEqual({
+      input: 1000,
+      output: 500,
+      cachedInput: 600,
+      cacheWrite: 0,
+      reasoning: 300,
+    });
+  });
+
   it('is undefined when no count was reported, in either shape', () => {
     const none = { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined };
     const noOutput = { total: undefined, text: undefined, reasoning: undefined };

@@ -6,6 +6,7 @@ import {
   bedrockWireFormat,
   isRecord,
   type ResponseSummary,
+  withBedrockServiceTier,
 } from '@llmeter/core/wire';
 import { BEDROCK_COMMANDS, type BedrockCommandSpec } from './bedrock-commands.js';
 import { followBedrockStream } from './bedrock-stream.js';
@@ -132,7 +133,11 @@ function take(
     format: bedrockInvokeFormat(modelId) ?? bedrockWireFormat,
     model: modelId,
     requestBody,
-    accumulator: new BedrockInvokeStreamAccumulator(modelId),
+    accumulator: new BedrockInvokeStreamAccumulator(
+      modelId,
+      'chat',
+      typeof output.serviceTier === 'string' ? output.serviceTier : undefined,
+    ),
     decode: (event) => jsonOf(isRecord(event) && isRecord(event.chunk) ? event.chunk.bytes : undefined),
   });
   if (!followed) endCall(call, report, { transport: 'complete' });
@@ -140,12 +145,12 @@ function take(
 
 /**
  * An `InvokeModel` response: Anthropic usage from the body, else the token counts Bedrock sends in the
- * `x-amzn-bedrock-input-token-count` and `x-amzn-bedrock-output-token-count` headers for every model.
+ * `x-amzn-bedrock-input-token-count` and `x-amzn-bedrock-output-token-count` headers for every model; with the
+ * service tier of the `x-amzn-bedrock-service-tier` header (the SDK's `serviceTier` output).
  */
 function invokeSummary(modelId: string, output: Record<string, unknown>, response: unknown): ResponseSummary {
-  const summary = bedrockInvokeResponse(modelId, jsonOf(output.body));
-  if (summary.usage !== undefined) return summary;
-  return { usage: headerUsage(response), responseModel: undefined };
+  const usage = bedrockInvokeResponse(modelId, jsonOf(output.body)).usage ?? headerUsage(response);
+  return { usage: withBedrockServiceTier(usage, output), responseModel: undefined };
 }
 
 function headerUsage(response: unknown): Usage | undefined {

@@ -49,7 +49,8 @@ export interface InstrumentOptions {
   /**
    * Add `stream_options.include_usage` to OpenAI chat and completions streams that do not ask for it, so that
    * their tokens are reported rather than estimated; the extra chunk is hidden from the caller. Default true.
-   * Turn it off for an OpenAI-compatible server that rejects `stream_options`.
+   * A server that refuses the option (a 400 naming `stream_options`) gets the call again, once, as the caller
+   * wrote it; that client is then not asked again, and its streams' tokens are counted locally.
    */
   injectStreamUsage?: boolean;
   /**

@@ -1,8 +1,9 @@
 import { type CallEnd, type InFlightCall, responseLedgerFor } from '@llmeter/core';
-import { isRecord, streamUsageToAsk } from '@llmeter/core/wire';
+import { isRecord, type StreamUsageOption, streamUsageToAsk } from '@llmeter/core/wire';
 import { endCall, startCall } from './in-flight-call.js';
 import type { MeasuredMethodSpec } from './measured-method-spec.js';
 import type { MeasurementContext } from './measurement-context.js';
+import { refusesStreamUsage, resendIfStreamUsageRefused } from './openai-stream-usage-refusal.js';
 import { responseHeaderLookup } from './response-headers.js';
 import { isSdkStream, SdkStreamMeasurement } from './sdk-stream.js';
 import { isThenable } from './thenable.js';
@@ -34,6 +35,8 @@ function isSdkApiPromise(value: unknown): value is SdkApiPromise {
 // A non-streamed result the caller never awaits is never parsed; once every promise of the call is
 // garbage-collected (and the response has arrived) the call is recorded without usage rather than left in
 // flight forever.
+// Registered with the measurement as its token, and taken back once the parse starts or the call ends: V8's
+// young-generation collections keep a registered promise alive with the response it holds (see sdk-stream.ts).
 const unparsedCalls = new FinalizationRegistry<CallMeasurement>((measurement) => measurement.collected());
 
 /** One measured call, from the SDK's `APIPromise` to its parsed result (or stream, or raw `Response`). */
@@ -50,9 +53,14 @@ class CallMeasurement {
     private readonly spec: MeasuredMethodSpec,
     private readonly model: string,
     private readonly params: unknown,
-    private readonly hideUsageChunk: boolean,
+    private hideUsageChunk: boolean,
     private readonly responseId: string | undefined,
   ) {}
+
+  /** The server refused the usage option and got the request as the caller wrote it: no usage chunk to hide. */
+  streamUsageRefused(): void {
+    this.hideUsageChunk = false;
+  }
 
   /** Follows the SDK's promise, and watches its response for failures. */
   attach(target: SdkApiPromise): void {
@@ -101,8 +109,9 @@ class CallMeasurement {
         return derived;
       };
     }
+    if (this.#parseStarted) return;
     this.#liveViews++;
-    unparsedCalls.register(target, this);
+    unparsedCalls.register(target, this, this);
   }
 
   collected(): void {
@@ -121,13 +130,21 @@ class CallMeasurement {
 
   /** Records the call as `callOutcome` decides from what was seen. */
   #end(end: CallEnd): void {
+    unparsedCalls.unregister(this);
     const { context, responseId, model } = this;
     const ledger = responseLedgerFor(context.meter.registry);
     endCall(this.call, context.report, { ...end, ledger, responseId, model });
   }
 
-  #parse(parse: AnyFunction, target: unknown, args: unknown[]): unknown {
+  /** The call's result is being read: nothing is left for the collection of its promises to catch. */
+  #startParse(): void {
+    if (this.#parseStarted) return;
     this.#parseStarted = true;
+    unparsedCalls.unregister(this);
+  }
+
+  #parse(parse: AnyFunction, target: unknown, args: unknown[]): unknown {
+    this.#startParse();
     let parsed: unknown;
     try {
       parsed = Reflect.apply(parse, target, args);
@@ -152,7 +169,7 @@ class CallMeasurement {
   #take(data: unknown): unknown {
     if (this.#taken) return data;
     this.#taken = true;
-    this.#parseStarted = true;
+    this.#startParse();
     const { call, context } = this;
     try {
       if (isSdkStream(data)) {
@@ -239,9 +256,12 @@ export function measuredMethod(
     if (responseId !== undefined && model === '') {
       model = responseLedgerFor(context.meter.registry).modelOf(responseId) ?? '';
     }
+    let option: StreamUsageOption | undefined;
     try {
-      const option =
-        context.injectStreamUsage && paramsAt === 0 ? streamUsageToAsk(format, spec.operation, params) : undefined;
+      option =
+        context.injectStreamUsage && paramsAt === 0 && !refusesStreamUsage(context)
+          ? streamUsageToAsk(format, spec.operation, params)
+          : undefined;
       if (option !== undefined && isRecord(params)) {
         callArgs = [option.ask(params), ...args.slice(1)];
         hideUsageChunk = true;
@@ -271,9 +291,19 @@ export function measuredMethod(
         );
         return result;
       }
+      let measurement: CallMeasurement | undefined;
+      if (hideUsageChunk && option !== undefined) {
+        resendIfStreamUsageRefused(result, {
+          option,
+          context,
+          resend: () => Reflect.apply(original, this, args),
+          resent: () => measurement?.streamUsageRefused(),
+        });
+      }
       const call = startCall(context, { operation: spec.operation, model, stream, startedAt });
       if (call) {
-        new CallMeasurement(call, context, spec, model, params, hideUsageChunk, responseId).attach(result);
+        measurement = new CallMeasurement(call, context, spec, model, params, hideUsageChunk, responseId);
+        measurement.attach(result);
       }
     } catch (error) {
       context.report(error);

@@ -22,6 +22,10 @@ export function isSdkStream(value: unknown): value is SdkStream {
 // A stream the caller drops unread, or stops reading without `break` (an iterator left half-read), would
 // otherwise stay in flight forever; once garbage-collected, it is recorded as aborted. A stream being read may
 // itself be collected (`for await` holds only its iterator), so only an unread one counts when it goes.
+// Each registration is taken back (by the measurement, its token) as soon as it has nothing left to catch: V8's
+// young-generation collections keep a registered object alive, and all it holds (the response), for the slower
+// old-generation ones (measured, making an object that holds 50 others: 0.55 µs; registered too, 6.4 µs;
+// registered and taken back at once, 0.8 µs).
 const unreadStreams = new FinalizationRegistry<SdkStreamMeasurement>((measurement) => measurement.endUnread());
 const droppedIterators = new FinalizationRegistry<FollowedStream>((stream) => stream.end('aborted'));
 
@@ -72,9 +76,12 @@ export class SdkStreamMeasurement implements IteratorReading {
     const measurement = new SdkStreamMeasurement(info, target.controller.signal);
     const original = target.iterator;
     target.iterator = function measuredIterator(this: unknown): AsyncIterator<unknown> {
-      measurement.#started = true;
+      if (!measurement.#started) {
+        measurement.#started = true;
+        unreadStreams.unregister(measurement);
+      }
       const iterator = new FollowedIterator(Reflect.apply(original, this, []) as AsyncIterator<unknown>, measurement);
-      droppedIterators.register(iterator, measurement.#stream);
+      if (!measurement.#stream.ended) droppedIterators.register(iterator, measurement.#stream, measurement);
       return iterator;
     };
     if (!measurement.#signal.aborted) {
@@ -82,12 +89,15 @@ export class SdkStreamMeasurement implements IteratorReading {
         'abort',
         () => {
           // Once reading started, the reader sees the abort and tells how the stream ended.
-          if (!measurement.#started) measurement.#stream.end('aborted');
+          if (!measurement.#started) {
+            measurement.#stream.end('aborted');
+            unreadStreams.unregister(measurement);
+          }
         },
         { once: true },
       );
     }
-    unreadStreams.register(target, measurement);
+    if (!measurement.#started && !measurement.#stream.ended) unreadStreams.register(target, measurement, measurement);
   }
 
   /** Records a stream that was never read as aborted. */
@@ -108,6 +118,7 @@ export class SdkStreamMeasurement implements IteratorReading {
 
   end(transport: TransportEnding, error?: unknown): void {
     this.#stream.end(transport, error);
+    droppedIterators.unregister(this);
   }
 
   ranOut(): 'aborted' | 'complete' {

@@ -115,4 +115,37 @@ describe('the realistic profile', () => {
       await sim.close();
     }
   });
+
+  it('answers Bedrock Converse for the model in its path, within inferenceConfig.maxTokens, seeded', async () => {
+    const converse = async (seed: number): Promise<unknown[]> => {
+      const sim = await startSimulator({ profile: 'realistic', speed: 1_000, faultRate: 0, seed });
+      try {
+        const usages: unknown[] = [];
+        for (const model of ['amazon.nova-lite-v1:0', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0']) {
+          for (const maxTokens of [40, 4000]) {
+            const response = await fetch(`${sim.url}/model/${encodeURIComponent(model)}/converse`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({
+                messages: [{ role: 'user', content: [{ text: PROMPT }] }],
+                inferenceConfig: { maxTokens },
+              }),
+            });
+            expect(response.status).toBe(200);
+            const body = (await response.json()) as { usage: { inputTokens: number; outputTokens: number } };
+            // About four characters a token (the text and the role), plus three for the one message.
+            expect(body.usage.inputTokens).toBe(Math.ceil((PROMPT.length + 'user'.length) / 4) + 3);
+            if (maxTokens === 40) expect(body.usage.outputTokens).toBeLessThanOrEqual(40);
+            usages.push(body.usage);
+          }
+        }
+        return usages;
+      } finally {
+        await sim.close();
+      }
+    };
+    const first = await converse(3);
+    expect(await converse(3)).toEqual(first);
+    expect(await converse(4)).not.toEqual(first);
+  });
 });

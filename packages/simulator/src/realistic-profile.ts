@@ -28,7 +28,8 @@ export interface RealisticProfile {
 interface ModelTraits {
   /** The dated snapshot the provider names in its response. */
   snapshot: string;
-  provider: 'openai' | 'anthropic' | 'google';
+  /** Who makes the model: its caching manners (and Anthropic's own API's 529 overload) follow. */
+  provider: 'openai' | 'anthropic' | 'google' | 'amazon';
   ttftMedianMs: number;
   msPerToken: number;
   outputTokensMedian: number;
@@ -129,6 +130,29 @@ const MODELS: Record<string, ModelTraits> = {
     outputTokensMedian: 0,
     embedding: true,
   },
+  // AWS Bedrock model ids (Converse names no model in its response: the snapshot is the id itself).
+  'amazon.nova-lite-v1:0': {
+    snapshot: 'amazon.nova-lite-v1:0',
+    provider: 'amazon',
+    ttftMedianMs: 300,
+    msPerToken: 4,
+    outputTokensMedian: 150,
+  },
+  'amazon.nova-pro-v1:0': {
+    snapshot: 'amazon.nova-pro-v1:0',
+    provider: 'amazon',
+    ttftMedianMs: 500,
+    msPerToken: 8,
+    outputTokensMedian: 200,
+  },
+  // A cross-region inference profile, as Bedrock callers name newer Claude models.
+  'us.anthropic.claude-sonnet-4-5-20250929-v1:0': {
+    snapshot: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    provider: 'anthropic',
+    ttftMedianMs: 1000,
+    msPerToken: 17,
+    outputTokensMedian: 220,
+  },
 };
 
 /** The models the realistic profile knows the manners of; a request naming another model gets a route default. */
@@ -206,7 +230,8 @@ export function createRealisticProfile(options: RealisticProfileOptions): Realis
           return { status: 500, headersDelayMs: scaled(random.logNormal(300, 0.6)) };
         if (fault < 0.7)
           return {
-            status: traits.provider === 'anthropic' ? 529 : 503,
+            // Bedrock overloads are 503s (ServiceUnavailableException), whoever made the model.
+            status: traits.provider === 'anthropic' && !route.startsWith('/bedrock/') ? 529 : 503,
             headersDelayMs: scaled(random.logNormal(150, 0.5)),
           };
         if (fault < 0.8) return { headersDelayMs: hangMs };
@@ -245,6 +270,7 @@ function defaultTraits(route: string): ModelTraits {
   if (route === '/messages') return MODELS['claude-haiku-4-5'] as ModelTraits;
   if (route === '/gemini/embed') return MODELS['gemini-embedding-001'] as ModelTraits;
   if (route === '/gemini/generate') return MODELS['gemini-2.5-flash'] as ModelTraits;
+  if (route.startsWith('/bedrock/')) return MODELS['amazon.nova-lite-v1:0'] as ModelTraits;
   return MODELS['gpt-4o-mini'] as ModelTraits;
 }
 
@@ -258,8 +284,8 @@ function addCaching(random: SeededRandom, traits: ModelTraits, usage: SimulatedU
     if (random.chance(0.4)) usage.cachedInput = Math.floor((usage.input * random.between(0.5, 0.95)) / 128) * 128;
     return;
   }
-  // Gemini 2.5 caches repeated prompt prefixes implicitly, in no fixed step.
-  if (traits.provider === 'google') {
+  // Gemini 2.5 caches repeated prompt prefixes implicitly, in no fixed step; Nova reads its cache, free to write.
+  if (traits.provider === 'google' || traits.provider === 'amazon') {
     if (random.chance(0.4)) usage.cachedInput = Math.round(usage.input * random.between(0.5, 0.9));
     return;
   }
@@ -303,9 +329,15 @@ function outputLimit(body: Record<string, unknown>): number {
     const value = body[key];
     if (typeof value === 'number' && value > 0) return Math.floor(value);
   }
-  const generationConfig = body.generationConfig;
-  const maxOutputTokens = isRecord(generationConfig) ? generationConfig.maxOutputTokens : undefined;
-  if (typeof maxOutputTokens === 'number' && maxOutputTokens > 0) return Math.floor(maxOutputTokens);
+  // Gemini's `generationConfig.maxOutputTokens`, Bedrock Converse's `inferenceConfig.maxTokens`.
+  for (const [config, key] of [
+    ['generationConfig', 'maxOutputTokens'],
+    ['inferenceConfig', 'maxTokens'],
+  ] as const) {
+    const settings = body[config];
+    const value = isRecord(settings) ? settings[key] : undefined;
+    if (typeof value === 'number' && value > 0) return Math.floor(value);
+  }
   return 4096;
 }
 

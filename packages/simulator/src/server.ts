@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from 'node:net';
 import { anthropicErrorBody, anthropicHeaders, messagesPlan } from './anthropic-replies.js';
 import { BackgroundResponses } from './background-responses.js';
-import { answerBedrock, bedrockRoute } from './bedrock-replies.js';
+import { answerBedrock, type BedrockRoute, bedrockRoute } from './bedrock-replies.js';
 import {
   type GeminiRoute,
   geminiErrorBody,
@@ -68,6 +68,12 @@ export interface SimulatorOptions extends RealisticProfileOptions {
    * high-tier `DEFAULT_RATE_LIMITS`; `false` sends no rate-limit headers. Gemini sends none.
    */
   rateLimits?: Partial<Record<'openai' | 'anthropic', SimulatedRateLimits>> | false;
+  /**
+   * Answer every OpenAI-format request that has `stream_options` with a 400 naming it, as OpenAI-compatible
+   * servers that do not know the option do (Azure OpenAI before `2024-09-01-preview`: `Unrecognized request
+   * argument supplied: stream_options`). The request uses up its queued reply. Default false.
+   */
+  refuseStreamOptions?: boolean;
 }
 
 /** A running simulator. */
@@ -164,6 +170,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return sendJson(res, status, headers, errorBody, reply.headersDelayMs, signal);
     };
 
+    const bedrock = method === 'POST' ? bedrockRoute(path) : undefined;
     let scripted: ScriptedReply;
     const headerValue = req.headers[SIMULATOR_REPLY_HEADER];
     try {
@@ -172,8 +179,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           ? parseScriptedReply(headerValue)
           : (queue.shift() ??
             realistic?.replyFor(
-              gemini === undefined ? route : geminiProfileRoute(gemini),
-              gemini === undefined ? (isRecord(body) ? body : {}) : geminiProfileBody(gemini, body),
+              gemini !== undefined
+                ? geminiProfileRoute(gemini)
+                : bedrock !== undefined
+                  ? `/bedrock/${bedrock.action}`
+                  : route,
+              gemini !== undefined
+                ? geminiProfileBody(gemini, body)
+                : bedrock !== undefined
+                  ? bedrockProfileBody(bedrock, body)
+                  : isRecord(body)
+                    ? body
+                    : {},
             ) ??
             defaultReply);
     } catch (error) {
@@ -181,7 +198,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
     const reply = resolveReply(scripted);
-    const bedrock = method === 'POST' ? bedrockRoute(path) : undefined;
     if (bedrock !== undefined) {
       await answerBedrock(res, { route: bedrock, reply, body, rawBody, ids, requestId, signal });
       return;
@@ -207,6 +223,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             ? 'Invalid JSON payload received. Expected an object.'
             : 'We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.';
       await sendError(reply, 400, message);
+      return;
+    }
+    if (options.refuseStreamOptions === true && provider === 'openai' && isRecord(body) && 'stream_options' in body) {
+      await sendError(reply, 400, 'Unrecognized request argument supplied: stream_options');
       return;
     }
 
@@ -344,6 +364,11 @@ function geminiProfileRoute(route: GeminiRoute): string {
 /** A Gemini body as the realistic profile reads bodies: the path's model and stream flag added. */
 function geminiProfileBody(route: GeminiRoute, body: unknown): Record<string, unknown> {
   return { ...(isRecord(body) ? body : {}), model: route.model, stream: route.method === 'streamGenerateContent' };
+}
+
+/** A Bedrock body as the realistic profile reads bodies: the path's model id and stream flag added. */
+function bedrockProfileBody(route: BedrockRoute, body: unknown): Record<string, unknown> {
+  return { ...(isRecord(body) ? body : {}), model: route.model, stream: route.action.endsWith('-stream') };
 }
 
 /** The whole request body, or `undefined` when it is larger than {@link MAX_BODY_BYTES}. */

@@ -1,11 +1,13 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import Anthropic from '@anthropic-ai/sdk';
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { GoogleGenAI } from '@google/genai';
 import { type MetricsSummary, summarizeMetrics } from '@llmeter/core';
 import { startProxy } from '@llmeter/proxy';
 import { instrument, llmeterMiddleware } from '@llmeter/sdk';
 import { startSimulator } from '@llmeter/simulator';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { wrapLanguageModel } from 'ai';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
@@ -67,8 +69,10 @@ const API_KEY = 'sk-llmeter-demo-no-key-needed';
  * (`ai` with `@ai-sdk/openai` and `@ai-sdk/anthropic`) sending traffic both ways in: instrumented clients and
  * models wrapped in `llmeterMiddleware` talking to the simulator directly (label `via="sdk"`), and plain clients
  * pointed at the proxy (header `x-llmeter-label-via: proxy`), all recorded on one registry, so that the providers
- * show side by side. Prints a live per-model summary until the duration ends or `signal` aborts, then stops
- * everything (calls under way finish or are aborted, servers close) and prints the final summary.
+ * show side by side. An instrumented `@aws-sdk/client-bedrock-runtime` client sends Bedrock Converse traffic
+ * (provider `aws.bedrock`) the SDK way only, as the proxy does not forward Bedrock. Prints a live per-model
+ * summary until the duration ends or `signal` aborts, then stops everything (calls under way finish or are
+ * aborted, servers close) and prints the final summary.
  * @throws {ConfigError} when the proxy cannot start (the port is taken, say); nothing is left running then.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
@@ -118,6 +122,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     anthropic: createAnthropic({ apiKey: API_KEY, baseURL: anthropicBaseURL, headers })(AI_SDK_MODELS.anthropic),
   });
   const sdkModels = aiSdkModels(`${simulator.url}/v1`, `${simulator.url}/v1`);
+  // Bedrock, through the SDK only (the proxy does not forward it: SigV4 signs the host). The simulator checks no
+  // signature, so any credentials do; it speaks HTTP/1.1, where the client would speak HTTP/2 to AWS.
+  const bedrock = new BedrockRuntimeClient({
+    region: 'us-east-1',
+    endpoint: simulator.url,
+    credentials: { accessKeyId: 'AKIDLLMETERDEMO', secretAccessKey: API_KEY },
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ requestTimeout: CLIENT_TIMEOUT_MS }),
+  });
   const middleware = llmeterMiddleware(sdkLabels);
   const ways: TrafficWay[] = [
     {
@@ -135,6 +148,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         openai: wrapLanguageModel({ model: sdkModels.openai, middleware }),
         anthropic: wrapLanguageModel({ model: sdkModels.anthropic, middleware }),
       },
+      bedrock: instrument(bedrock, sdkLabels),
     },
     {
       name: 'proxy',
@@ -192,6 +206,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // Closing the proxy lets it record the calls it saw end (aborted ones included) before the last read.
     await proxy.close();
     await simulator.close();
+    bedrock.destroy();
   }
 
   const summary = await summarizeMetrics(registry);

@@ -1,4 +1,10 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import {
+  type BedrockRuntimeClient,
+  ConverseCommand,
+  type ConverseCommandInput,
+  ConverseStreamCommand,
+} from '@aws-sdk/client-bedrock-runtime';
 import type { GoogleGenAI } from '@google/genai';
 import { SeededRandom } from '@llmeter/simulator';
 import { generateText, type LanguageModel, streamText } from 'ai';
@@ -15,6 +21,11 @@ export interface TrafficWay {
   gemini: GoogleGenAI;
   /** Vercel AI SDK language models, one per provider. */
   aiSdk: { openai: LanguageModel; anthropic: LanguageModel };
+  /**
+   * A Bedrock Runtime client, on the ways in that have one: the SDK's only, since the proxy does not forward
+   * Bedrock (SigV4 signs the host). Bedrock calls go through a way that has one.
+   */
+  bedrock?: BedrockRuntimeClient | undefined;
 }
 
 /** How a {@link TrafficDriver} sends traffic. */
@@ -37,14 +48,14 @@ export interface TrafficCounts {
   failed: number;
   /** Calls due while `maxConcurrency` calls were under way. */
   skipped: number;
-  /** Calls that succeeded, by the client library they went through (`openai`, `anthropic`, `gemini`, `ai-sdk`). */
+  /** Calls that succeeded, by the client library they went through (`openai`, `anthropic`, `gemini`, `ai-sdk`, `bedrock`). */
   succeededBy: Record<DemoClient, number>;
 }
 
 type Scenario = (way: TrafficWay, signal: AbortSignal, random: SeededRandom) => Promise<void>;
 
 /** The client library a demo call goes through. */
-export type DemoClient = 'openai' | 'anthropic' | 'gemini' | 'ai-sdk';
+export type DemoClient = 'openai' | 'anthropic' | 'gemini' | 'ai-sdk' | 'bedrock';
 
 const SHORT_PROMPTS: readonly [string, ...string[]] = [
   'Summarize the last deployment in two sentences.',
@@ -67,6 +78,8 @@ const OPENAI_CHAT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'] as const;
 // would scroll the live summary away.
 const ANTHROPIC_MODELS = ['claude-haiku-4-5', 'claude-sonnet-4-6'] as const;
 const GEMINI_MODELS = ['gemini-2.5-flash', 'gemini-2.5-flash-lite'] as const;
+// Bedrock model ids: Amazon's own Nova, and Claude through a cross-region inference profile.
+const BEDROCK_MODELS = ['amazon.nova-lite-v1:0', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'] as const;
 /** The models the AI SDK ways in are built on (an AI SDK model names its model when it is created). */
 export const AI_SDK_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-haiku-4-5' } as const;
 // The AI SDK has no client-wide timeout: each call gets one, a little after the proxy's, as the other clients do.
@@ -79,7 +92,23 @@ export const DEMO_MODELS: readonly string[] = [
   'text-embedding-3-small',
   ...ANTHROPIC_MODELS,
   ...GEMINI_MODELS,
+  ...BEDROCK_MODELS,
 ];
+
+/** A Bedrock Converse request: the model id and a short prompt. */
+function converseInput(random: SeededRandom): ConverseCommandInput {
+  return {
+    modelId: random.pick(BEDROCK_MODELS),
+    messages: [{ role: 'user', content: [{ text: random.pick(SHORT_PROMPTS) }] }],
+    inferenceConfig: { maxTokens: 200 },
+  };
+}
+
+/** The way's Bedrock client; the driver sends Bedrock calls only through ways that have one. */
+function bedrockOf(way: TrafficWay): BedrockRuntimeClient {
+  if (way.bedrock === undefined) throw new Error(`the ${way.name} way in has no Bedrock client`);
+  return way.bedrock;
+}
 
 // The mix: weights roughly as an app that chats, streams, embeds and uses both providers would have.
 /** An OpenAI chat stream, read to its end, that asks for usage itself or leaves it to llmeter. */
@@ -259,6 +288,25 @@ const SCENARIOS: readonly (readonly [weight: number, client: DemoClient, Scenari
       for await (const _ of stream);
     },
   ],
+  // AWS Bedrock through @aws-sdk/client-bedrock-runtime: Converse (JSON).
+  [
+    2,
+    'bedrock',
+    async (way, signal, random) => {
+      await bedrockOf(way).send(new ConverseCommand(converseInput(random)), { abortSignal: signal });
+    },
+  ],
+  // Bedrock ConverseStream: an AWS event stream, read to its end (usage in its `metadata` event).
+  [
+    2,
+    'bedrock',
+    async (way, signal, random) => {
+      const response = await bedrockOf(way).send(new ConverseStreamCommand(converseInput(random)), {
+        abortSignal: signal,
+      });
+      for await (const _ of response.stream ?? []);
+    },
+  ],
   // The Vercel AI SDK: generateText on either provider.
   [
     2,
@@ -303,7 +351,8 @@ const TICK_MS = 25;
 /**
  * Sends a seeded mix of real client calls (OpenAI chat JSON and streams with and without usage, reasoning, cached
  * prompts, Responses JSON and streams, embeddings; Anthropic messages JSON, streams and cached prompts; Gemini
- * JSON and streams; Vercel AI SDK text generation and streams on OpenAI and Anthropic models) at a
+ * JSON and streams; Bedrock Converse JSON and streams; Vercel AI SDK text generation and streams on OpenAI and
+ * Anthropic models) at a
  * steady rate through several ways in, with bounded concurrency. Failed calls are expected (the simulated
  * upstream injects faults); they are counted, never thrown.
  */
@@ -312,6 +361,7 @@ export class TrafficDriver {
   private readonly maxConcurrency: number;
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly bedrockWays: readonly TrafficWay[];
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private due = 0;
@@ -320,7 +370,7 @@ export class TrafficDriver {
     succeeded: 0,
     failed: 0,
     skipped: 0,
-    succeededBy: { openai: 0, anthropic: 0, gemini: 0, 'ai-sdk': 0 },
+    succeededBy: { openai: 0, anthropic: 0, gemini: 0, 'ai-sdk': 0, bedrock: 0 },
   };
 
   constructor(private readonly options: TrafficDriverOptions) {
@@ -328,6 +378,7 @@ export class TrafficDriver {
     if (options.ways.length === 0) throw new RangeError('at least one way in is needed');
     this.random = new SeededRandom(options.seed);
     this.maxConcurrency = options.maxConcurrency ?? 64;
+    this.bedrockWays = options.ways.filter((way) => way.bedrock !== undefined);
   }
 
   /** What was sent so far. */
@@ -386,8 +437,14 @@ export class TrafficDriver {
   }
 
   private launch(): void {
-    const way = this.options.ways[Math.floor(this.random.next() * this.options.ways.length)] as TrafficWay;
     const [client, scenario] = this.pickScenario();
+    // Bedrock goes only through the ways that have a Bedrock client (the SDK's); when none has one, another call.
+    const ways = client === 'bedrock' ? this.bedrockWays : this.options.ways;
+    if (ways.length === 0) {
+      this.launch();
+      return;
+    }
+    const way = ways[Math.floor(this.random.next() * ways.length)] as TrafficWay;
     this.counts.started += 1;
     const call = scenario(way, this.abort.signal, this.random).then(
       () => {

@@ -4,6 +4,7 @@ import { type CompiledPrice, compileBundledPrice, compileModelPrice, costOf } fr
 import { type ModelPrice, type PriceOverrides, validatePrice } from './model-price.js';
 import { nextPriceChange } from './price-schedule.js';
 import { genaiProviderId } from './provider-mapping.js';
+import { type BundledEntry, standardTier, tierPrice } from './service-tier.js';
 
 /** Options of {@link PriceBook}. */
 export interface PriceBookOptions {
@@ -19,10 +20,19 @@ export interface PriceBookOptions {
 const REFRESH_MS = 3_600_000;
 /** Distinct (provider, model) pairs remembered; model names can come from clients, so this must be bounded. */
 const MAX_ENTRIES = 1000;
+/** Distinct non-standard tier names remembered per model: OpenAI has three, Anthropic two. */
+const MAX_TIERS = 8;
 const NO_USAGE = { input_tokens: 0, output_tokens: 0 };
 
 interface Entry {
   readonly price: CompiledPrice | undefined;
+  /**
+   * The price at each non-standard service tier seen so far (`undefined`: the tier has no price of its own and
+   * is charged at {@link Entry.price}); `undefined` for a user's price, which holds at every tier.
+   */
+  readonly tiers: Map<string, CompiledPrice | undefined> | undefined;
+  /** The bundled price as genai-prices gave it, and its provider id: what a tier price is built from. */
+  readonly bundled?: BundledEntry | undefined;
   /** Milliseconds since the epoch; the entry is looked up again from then on. */
   readonly expiresAt: number;
 }
@@ -71,11 +81,50 @@ export class PriceBook {
   }
 
   #costOne(provider: string, model: string, usage: Usage): number | undefined {
+    const entry = this.#entry(provider, model);
+    if (entry.price === undefined) return undefined;
+    const tier = usage.serviceTier;
+    if (tier === undefined || standardTier(tier)) return costOf(entry.price, usage);
+    return costOf(this.#tierPrice(entry, tier) ?? entry.price, usage);
+  }
+
+  /**
+   * Whether a call of `model` served at service tier `tier` is priced at that tier's own price: a standard tier
+   * always is, a user's price holds at every tier, and a bundled price has `flex` / `priority` prices for the
+   * OpenAI models `OPENAI_TIER_PRICES` lists. False otherwise (such a call is charged the standard price) and for
+   * a model with no known price at all.
+   *
+   * @example
+   * ```ts
+   * const book = new PriceBook();
+   * book.pricesTier('openai', 'gpt-5', 'flex'); // true: gpt-5 has flex prices
+   * book.pricesTier('openai', 'gpt-4o', 'flex'); // false: charged the standard price
+   * ```
+   */
+  pricesTier(provider: string, model: string, tier: string): boolean {
+    if (standardTier(tier)) return true;
+    const entry = this.#entry(provider, model);
+    if (entry.price === undefined) return false;
+    return entry.tiers === undefined || this.#tierPrice(entry, tier) !== undefined;
+  }
+
+  #entry(provider: string, model: string): Entry {
     const key = `${provider}\n${model}`;
     const now = this.#clock();
-    let entry = this.#entries.get(key);
-    if (entry === undefined || now >= entry.expiresAt) entry = this.#remember(key, this.#resolve(provider, model, now));
-    return entry.price === undefined ? undefined : costOf(entry.price, usage);
+    const entry = this.#entries.get(key);
+    if (entry === undefined || now >= entry.expiresAt) return this.#remember(key, this.#resolve(provider, model, now));
+    return entry;
+  }
+
+  #tierPrice(entry: Entry, tier: string): CompiledPrice | undefined {
+    const tiers = entry.tiers;
+    if (tiers === undefined || entry.bundled === undefined) return undefined;
+    if (tiers.has(tier)) return tiers.get(tier);
+    const price = tierPrice(entry.bundled, tier);
+    // Few tiers exist, so this map stays at a handful of entries; past that, odd names are looked up each time
+    // (cheap: an unknown tier name is no table's key).
+    if (tiers.size < MAX_TIERS) tiers.set(tier, price);
+    return price;
   }
 
   /**
@@ -107,13 +156,17 @@ export class PriceBook {
     const modelKey = model.trim().toLowerCase();
     const override =
       this.#overrides.get(`${provider.trim().toLowerCase()}/${modelKey}`) ?? this.#overrides.get(modelKey);
-    if (override !== undefined) return { price: compileModelPrice(override), expiresAt: Number.POSITIVE_INFINITY };
-    const unknown = { price: undefined, expiresAt: now + REFRESH_MS };
+    if (override !== undefined) {
+      return { price: compileModelPrice(override), tiers: undefined, expiresAt: Number.POSITIVE_INFINITY };
+    }
+    const unknown = { price: undefined, tiers: undefined, expiresAt: now + REFRESH_MS };
     if (!this.#bundled || modelKey === '') return unknown;
     const found = lookUp(provider, modelKey, new Date(now));
     if (found === null) return unknown;
     return {
       price: compileBundledPrice(found.model_price),
+      tiers: new Map(),
+      bundled: { price: found.model_price, providerId: found.provider.id, modelIds: [modelKey, found.model.id] },
       expiresAt: Math.min(now + REFRESH_MS, nextPriceChange(found.model, now)),
     };
   }

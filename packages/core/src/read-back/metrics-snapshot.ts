@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { DEFAULT_PREFIX, type MetricKeyOfType, metricName } from '../metric-contract.js';
 import type { HistogramBucket } from './histogram-quantile.js';
 import { type SeriesLabels, seriesKey } from './series-labels.js';
@@ -75,6 +75,8 @@ type RawLabels = Partial<Record<string, string | number>>;
 async function readHistogram(registry: Registry, name: string): Promise<HistogramValue[]> {
   const metric = registry.getSingleMetric(name);
   if (!metric) return [];
+  const live = liveHistogram(metric);
+  if (live) return live;
   const { values } = await metric.get();
   const bucketName = `${name}_bucket`;
   const byLabels = new Map<string, HistogramValue>();
@@ -99,6 +101,59 @@ async function readHistogram(registry: Registry, name: string): Promise<Histogra
   }
   for (const one of byLabels.values()) one.buckets.sort((a, b) => a.le - b.le);
   return [...byLabels.values()];
+}
+
+/** A histogram series as prom-client keeps it: per-bucket (not cumulative) counts keyed by upper bound. */
+interface HistogramEntry {
+  labels: RawLabels;
+  bucketValues: Readonly<Record<string, number>>;
+  count: number;
+}
+
+const histogramGet = (Histogram.prototype as { get?: unknown }).get;
+
+/**
+ * Each histogram series as last read, by prom-client's object of it: an observation changes its count, and a
+ * reset replaces the object. Values handed out are never changed afterwards.
+ */
+const readSeries = new WeakMap<object, { count: number; value: HistogramValue }>();
+
+/**
+ * A plain prom-client histogram's series read from the state its `get()` reads (`hashMap`, `upperBounds`), without
+ * the object per bucket and label set `get()` builds: a dashboard sample reads thousands of series. Undefined
+ * for anything else (another class's `get()`, a `collect` hook, internals that differ), read through `get()`.
+ */
+function liveHistogram(metric: object): HistogramValue[] | undefined {
+  if (!(metric instanceof Histogram) || (metric as { get?: unknown }).get !== histogramGet) return undefined;
+  const { hashMap, upperBounds, collect } = metric as unknown as {
+    hashMap?: Record<string, HistogramEntry>;
+    upperBounds?: readonly number[];
+    collect?: unknown;
+  };
+  if (collect !== undefined || hashMap === undefined || !Array.isArray(upperBounds)) return undefined;
+  // Buckets out of order are read as `get()` gives them, then sorted, as before.
+  if (upperBounds.some((le, i) => i > 0 && !(le > (upperBounds[i - 1] as number)))) return undefined;
+  const result: HistogramValue[] = [];
+  for (const key in hashMap) {
+    const entry = hashMap[key] as HistogramEntry;
+    // A series no call observed since the last read is read as it was: the same (never changed) value.
+    const known = readSeries.get(entry);
+    if (known !== undefined && known.count === entry.count) {
+      result.push(known.value);
+      continue;
+    }
+    const buckets: HistogramBucket[] = [];
+    let count = 0;
+    for (const le of upperBounds) {
+      count += entry.bucketValues[le] ?? 0;
+      buckets.push({ le, count });
+    }
+    buckets.push({ le: Number.POSITIVE_INFINITY, count: entry.count });
+    const value = { labels: stringLabels(entry.labels), buckets };
+    readSeries.set(entry, { count: entry.count, value });
+    result.push(value);
+  }
+  return result;
 }
 
 /** Whether two label sets are equal, `skip` aside (names in the same order: labels of one metric). */

@@ -1,6 +1,6 @@
 import { isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
-import { type AnthropicCounts, anthropicCounts, anthropicUsage } from './anthropic-usage.js';
+import { type AnthropicCounts, anthropicCounts, anthropicUsage, isCodeExecutionBlock } from './anthropic-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
@@ -94,6 +94,7 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
     counts.webSearches = next.webSearches ?? counts.webSearches;
     counts.webFetches = next.webFetches ?? counts.webFetches;
     counts.iterations = next.iterations ?? counts.iterations;
+    counts.serviceTier = next.serviceTier ?? counts.serviceTier;
   }
 
   #delta(delta: unknown): StreamEventKind {
@@ -113,6 +114,7 @@ export class AnthropicStreamAccumulator implements StreamAccumulator {
   #blockStart(block: unknown): StreamEventKind {
     if (!isRecord(block)) return 'other';
     if (block.type === 'tool_use') return 'content';
+    if (isCodeExecutionBlock(block)) this.#counts.codeExecutions = (this.#counts.codeExecutions ?? 0) + 1;
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') {
       this.#output.add(block.text);
       return 'content';

@@ -23,6 +23,31 @@ export interface AnthropicCounts {
    * totals, since the top-level counts cover the final message iteration(s) only.
    */
   iterations: readonly unknown[] | undefined;
+  /** `usage.service_tier` (`standard`, `priority`, `batch`). */
+  serviceTier?: string | undefined;
+  /** Code execution tool calls: `server_tool_use` content blocks ({@link isCodeExecutionBlock}), not in `usage`. */
+  codeExecutions?: number | undefined;
+}
+
+/** The server tool names of Anthropic's code execution tool (each call runs in the call's container). */
+const CODE_EXECUTION_TOOLS: ReadonlySet<unknown> = new Set([
+  'code_execution',
+  'bash_code_execution',
+  'text_editor_code_execution',
+]);
+
+/** Whether a content block is a call of the code execution tool (billed by container time, not per call). */
+export function isCodeExecutionBlock(block: unknown): boolean {
+  return field(block, 'type') === 'server_tool_use' && CODE_EXECUTION_TOOLS.has(field(block, 'name'));
+}
+
+/** The code execution calls among a message's `content` blocks (at most {@link MAX_ITERATIONS} * 16 read). */
+export function codeExecutionCalls(content: unknown): number {
+  if (!Array.isArray(content)) return 0;
+  let calls = 0;
+  const blocks = Math.min(content.length, MAX_ITERATIONS * 16);
+  for (let i = 0; i < blocks; i++) if (isCodeExecutionBlock(content[i])) calls++;
+  return calls;
 }
 
 /** Reads the counts of an Anthropic `usage` object (a message's, or a stream's `message_delta`'s). */
@@ -39,7 +64,12 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
     webSearches: tokenCount(field(serverTools, 'web_search_requests')),
     webFetches: tokenCount(field(serverTools, 'web_fetch_requests')),
     iterations: Array.isArray(iterations) && iterations.length > 0 ? iterations : undefined,
+    serviceTier: stringTier(field(usage, 'service_tier')),
   };
+}
+
+function stringTier(tier: unknown): string | undefined {
+  return typeof tier === 'string' && tier !== '' ? tier.slice(0, 32) : undefined;
 }
 
 /**
@@ -52,6 +82,13 @@ export function anthropicCounts(usage: unknown): AnthropicCounts {
  * billed at that model's price and becomes a {@link SubCall}; the others are summed into the call's own counts.
  */
 export function anthropicUsage(counts: AnthropicCounts): Usage | undefined {
+  const usage = countsUsage(counts);
+  // `standard` is the standard price; `priority` (capacity bought ahead) and `batch` are told apart.
+  const tier = counts.serviceTier;
+  return usage === undefined || tier === undefined || tier === 'standard' ? usage : { ...usage, serviceTier: tier };
+}
+
+function countsUsage(counts: AnthropicCounts): Usage | undefined {
   const top = plainUsage(counts);
   if (top === undefined) return undefined;
   const serverToolCalls = toolCalls(counts);
@@ -84,10 +121,12 @@ function plainUsage(counts: AnthropicCounts): Usage | undefined {
 function toolCalls(counts: AnthropicCounts): ServerToolCalls | undefined {
   const webSearch = counts.webSearches ?? 0;
   const webFetch = counts.webFetches ?? 0;
-  if (webSearch === 0 && webFetch === 0) return undefined;
-  const calls: { web_search?: number; web_fetch?: number } = {};
+  const codeExecution = counts.codeExecutions ?? 0;
+  if (webSearch === 0 && webFetch === 0 && codeExecution === 0) return undefined;
+  const calls: { web_search?: number; web_fetch?: number; code_execution?: number } = {};
   if (webSearch > 0) calls.web_search = webSearch;
   if (webFetch > 0) calls.web_fetch = webFetch;
+  if (codeExecution > 0) calls.code_execution = codeExecution;
   return calls;
 }
 

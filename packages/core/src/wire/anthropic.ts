@@ -1,7 +1,7 @@
 import { field, isRecord, stringField } from '../json-shape.js';
 import type { Operation } from '../record.js';
 import { AnthropicStreamAccumulator } from './anthropic-stream.js';
-import { anthropicCounts, anthropicUsage } from './anthropic-usage.js';
+import { anthropicCounts, anthropicUsage, codeExecutionCalls } from './anthropic-usage.js';
 import { readRequestFacts } from './request-facts.js';
 import { endpointPath } from './request-path.js';
 import { TextParts } from './text-parts.js';
@@ -65,7 +65,10 @@ export const anthropicWireFormat: WireFormat = {
   parseResponse(_operation, body) {
     const usage = field(body, 'usage');
     return {
-      usage: usage === undefined ? undefined : anthropicUsage(anthropicCounts(usage)),
+      usage:
+        usage === undefined
+          ? undefined
+          : anthropicUsage({ ...anthropicCounts(usage), codeExecutions: codeExecutionCalls(field(body, 'content')) }),
       responseModel: stringField(body, 'model'),
     };
   },

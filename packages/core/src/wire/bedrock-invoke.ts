@@ -1,7 +1,7 @@
 import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Operation, Usage } from '../record.js';
 import { anthropicWireFormat } from './anthropic.js';
-import { bedrockInvocationUsage } from './bedrock-usage.js';
+import { bedrockInvocationUsage, withBedrockServiceTier } from './bedrock-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { ResponseSummary, StreamAccumulator, StreamEventKind, StreamSummary, WireFormat } from './wire-format.js';
 
@@ -44,11 +44,17 @@ export function bedrockInvokeResponse(modelId: string, body: unknown): ResponseS
 export class BedrockInvokeStreamAccumulator implements StreamAccumulator {
   readonly #inner: StreamAccumulator | undefined;
   readonly #output = new TextParts('', STREAM_TEXT_LIMIT);
+  readonly #serviceTier: string | undefined;
   #metricsUsage: Usage | undefined;
   #sawMetrics = false;
 
-  constructor(modelId: string, operation: Operation = 'chat') {
+  /**
+   * @param serviceTier The tier the response's `X-Amzn-Bedrock-Service-Tier` header reports (the SDK's
+   *   `serviceTier` output): the stream's events do not say it.
+   */
+  constructor(modelId: string, operation: Operation = 'chat', serviceTier?: string) {
     this.#inner = bedrockInvokeFormat(modelId)?.createStreamAccumulator(operation);
+    this.#serviceTier = serviceTier;
   }
 
   pushRaw(data: string): StreamEventKind {
@@ -72,7 +78,7 @@ export class BedrockInvokeStreamAccumulator implements StreamAccumulator {
     const inner = this.#inner?.summary();
     const output = this.#output;
     return {
-      usage: inner?.usage ?? this.#metricsUsage,
+      usage: withBedrockServiceTier(inner?.usage ?? this.#metricsUsage, { serviceTier: this.#serviceTier }),
       responseModel: undefined,
       finished: (inner?.finished ?? false) || this.#sawMetrics,
       failed: inner?.failed ?? false,

@@ -1,6 +1,6 @@
 import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
-import { bedrockUsage } from './bedrock-usage.js';
+import { bedrockUsage, withBedrockServiceTier } from './bedrock-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
@@ -18,10 +18,10 @@ const EXCEPTION_EVENTS = new Set([
  * named after the event: `{ contentBlockDelta: { delta: { text } } }`), or, from the wire, the event's payload
  * with its `:event-type` header as `eventName`.
  *
- * - Content: a `contentBlockDelta` carrying text, tool input or reasoning text, and a `contentBlockStart` that
- *   opens a tool use.
+ * - Content: a `contentBlockDelta` carrying text, tool input or reasoning text (not empty), or redacted reasoning,
+ *   and a `contentBlockStart` that opens a tool use.
  * - Finished: `messageStop` (the model ended its answer; the `metadata` event with usage follows it).
- * - Usage: the `metadata` event's `usage`.
+ * - Usage: the `metadata` event's `usage`, with its `serviceTier`.
  * - Failed: an exception event (`modelStreamErrorException`, `throttlingException`, …).
  */
 export class BedrockConverseStreamAccumulator implements StreamAccumulator {
@@ -40,7 +40,7 @@ export class BedrockConverseStreamAccumulator implements StreamAccumulator {
     for (const name of Object.keys(event)) if (EXCEPTION_EVENTS.has(name)) this.#failed = true;
     if (this.#failed) return 'error';
     if (isRecord(event.metadata)) {
-      this.#usage = bedrockUsage(event.metadata.usage) ?? this.#usage;
+      this.#usage = withBedrockServiceTier(bedrockUsage(event.metadata.usage), event.metadata) ?? this.#usage;
       return 'other';
     }
     if (isRecord(event.messageStop)) {
@@ -68,11 +68,16 @@ export class BedrockConverseStreamAccumulator implements StreamAccumulator {
     };
   }
 
+  /**
+   * A delta is content when it carries something of the answer: text, tool input or reasoning text that is not
+   * empty, or redacted reasoning. An empty delta (`{ text: '' }`, a tool's first `{ input: '' }`) and a reasoning
+   * block's closing `signature` are not: no token came with them (as Anthropic's own stream is read).
+   */
   #takeDelta(delta: unknown): StreamEventKind {
     if (!isRecord(delta)) return 'other';
     const text =
       stringField(delta, 'text') ?? stringField(delta.toolUse, 'input') ?? stringField(delta.reasoningContent, 'text');
-    if (text === undefined) return isRecord(delta.reasoningContent) || isRecord(delta.toolUse) ? 'content' : 'other';
+    if (text === undefined) return field(delta.reasoningContent, 'redactedContent') === undefined ? 'other' : 'content';
     this.#output.add(text);
     return 'content';
   }

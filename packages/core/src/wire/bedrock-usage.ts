@@ -1,5 +1,6 @@
 import { field } from '../json-shape.js';
 import type { Usage } from '../record.js';
+import { withServiceTier } from './openai-service-tier.js';
 import { tokenCount, usageFromCounts } from './usage-counts.js';
 
 /**
@@ -20,6 +21,25 @@ export function bedrockUsage(usage: unknown): Usage | undefined {
   const cacheRead = tokenCount(field(usage, 'cacheReadInputTokens')) ?? 0;
   const cacheWrite = tokenCount(field(usage, 'cacheWriteInputTokens')) ?? 0;
   return usageFromCounts(input + cacheRead + cacheWrite, output, cacheRead, cacheWrite, 0);
+}
+
+/**
+ * `usage` with the service tier a Bedrock response reports in its `serviceTier`: `{ type }` on a Converse response
+ * and a `ConverseStream` `metadata` event, a plain string on the SDK's `InvokeModel*` output (the
+ * `X-Amzn-Bedrock-Service-Tier` header). `flex`, `priority` and `reserved` are kept; `default` is the standard
+ * price. The tier the response reports, not the one the request asked for, is what was billed; a tier with no
+ * price of its own is charged the standard price and counted as such.
+ *
+ * @example
+ * ```ts
+ * const usage = { input: 13, output: 70, cachedInput: 0, cacheWrite: 0, reasoning: 0 };
+ * withBedrockServiceTier(usage, { serviceTier: { type: 'flex' } }); // { ...usage, serviceTier: 'flex' }
+ * withBedrockServiceTier(usage, { serviceTier: 'default' }); // usage
+ * ```
+ */
+export function withBedrockServiceTier(usage: Usage | undefined, container: unknown): Usage | undefined {
+  const tier = field(container, 'serviceTier');
+  return withServiceTier(usage, typeof tier === 'string' ? tier : field(tier, 'type'));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { field, isRecord } from '../json-shape.js';
 import type { Operation } from '../record.js';
 import { BedrockConverseStreamAccumulator } from './bedrock-stream.js';
-import { bedrockUsage } from './bedrock-usage.js';
+import { bedrockUsage, withBedrockServiceTier } from './bedrock-usage.js';
 import { TextParts } from './text-parts.js';
 import type { RequestFacts, ResponseSummary, WireFormat } from './wire-format.js';
 
@@ -58,7 +58,7 @@ function readRequest(body: unknown, path?: string): RequestFacts {
 
 function parseResponse(_operation: Operation, body: unknown): ResponseSummary {
   // A Converse response does not name the model that answered: the request's model is priced.
-  return { usage: bedrockUsage(field(body, 'usage')), responseModel: undefined };
+  return { usage: withBedrockServiceTier(bedrockUsage(field(body, 'usage')), body), responseModel: undefined };
 }
 
 /** The prompt text of a Converse request: system blocks, messages' text, tool uses and results, tool specs. */

@@ -112,6 +112,7 @@ const FEATURE_MARKERS: Record<string, RegExp> = {
   'cache-write': /"cache_creation_input_tokens": ?[1-9]/,
   'cache-read': /"cache_read_input_tokens": ?[1-9]/,
   'cache-write-5m': /"ephemeral_5m_input_tokens": ?[1-9]/,
+  'cache-write-1h': /"ephemeral_1h_input_tokens": ?[1-9]/,
   'cache-creation-breakdown': /"cache_creation": ?\{/,
   'web-search-requests': /"web_search_requests": ?[1-9]/,
   'web-fetch-requests': /"web_fetch_requests": ?[1-9]/,
@@ -158,6 +159,12 @@ const REQUIRED: Record<string, (f: Fixture) => boolean> = {
     f.api === 'openai-responses' && has(f, 'background', 'status-queued', 'usage-null'),
   'OpenAI Responses, background poll GET /v1/responses/{id}': (f) =>
     f.api === 'openai-responses-retrieve' && f.endpoint.method === 'GET' && !f.stream && has(f, 'usage'),
+  'OpenAI Responses, background resume stream GET /v1/responses/{id}?stream=true&starting_after=N': (f) =>
+    f.api === 'openai-responses-retrieve' &&
+    f.endpoint.method === 'GET' &&
+    f.stream &&
+    (f.endpoint.query ?? '').includes('starting_after=') &&
+    has(f, 'stream-usage'),
   'OpenAI Responses, web_search_call items': (f) => f.provider === 'openai' && has(f, 'web-search-call'),
   'OpenAI embeddings': (f) => f.api === 'openai-embeddings' && f.status === 200 && has(f, 'usage'),
   'OpenAI legacy completions, JSON': (f) => f.api === 'openai-completions' && !f.stream && f.status === 200,
@@ -167,6 +174,7 @@ const REQUIRED: Record<string, (f: Fixture) => boolean> = {
   'Anthropic cache write': (f) => f.provider === 'anthropic' && has(f, 'cache-write'),
   'Anthropic cache read': (f) => f.provider === 'anthropic' && has(f, 'cache-read'),
   'Anthropic cache_creation breakdown (5m / 1h)': (f) => f.provider === 'anthropic' && has(f, 'cache-write-5m'),
+  'Anthropic 1-hour cache write': (f) => f.provider === 'anthropic' && has(f, 'cache-write-1h'),
   'Anthropic thinking': (f) => f.provider === 'anthropic' && has(f, 'thinking'),
   'Anthropic tool use': (f) => f.provider === 'anthropic' && has(f, 'tool-calls'),
   'Anthropic web search (server_tool_use.web_search_requests)': (f) => has(f, 'web-search-requests'),
@@ -174,6 +182,9 @@ const REQUIRED: Record<string, (f: Fixture) => boolean> = {
   'Anthropic compaction (usage.iterations), stream': (f) => f.stream && has(f, 'compaction', 'iterations'),
   'Anthropic advisor': (f) => has(f, 'advisor', 'iterations'),
   'OpenAI error status with JSON body': (f) => f.provider === 'openai' && f.status >= 400 && !f.stream,
+  'Anthropic error status with JSON body': (f) => f.provider === 'anthropic' && f.status >= 400 && !f.stream,
+  'Anthropic billing refusal (credit balance)': (f) =>
+    f.provider === 'anthropic' && f.status === 400 && f.id.includes('credit-balance'),
   'error inside a 200 stream': (f) => f.stream && f.status === 200 && has(f, 'error-event'),
   'Gemini JSON usageMetadata': (f) => f.api === 'gemini-generate-content' && f.status === 200 && has(f, 'usage'),
   'Gemini SSE': (f) => f.api === 'gemini-stream-generate-content' && has(f, 'stream-usage'),
@@ -187,16 +198,12 @@ const REQUIRED: Record<string, (f: Fixture) => boolean> = {
 
 /** Categories the corpus has no readable real recording for: the manifest lists them as gaps, and no fixture may match them. */
 const GAPS: Record<string, (f: Fixture, text: string) => boolean> = {
-  'anthropic-cache-write-1h': (_f, text) => /"ephemeral_1h_input_tokens": ?[1-9]/.test(text),
   'openai-audio-output-tokens': (_f, text) =>
     /"(completion|output)_tokens_details": ?\{[^}]*"audio_tokens": ?[1-9]/.test(text),
   'openai-anthropic-rate-limit-and-server-errors': (f, text) =>
     (f.provider === 'openai' || f.provider === 'anthropic') &&
     (f.status >= 500 || /rate_limit_exceeded|rate_limit_error|overloaded_error|"server_error"/.test(text)),
   'cut-streams': (f) => has(f, 'cut-stream'),
-  'anthropic-error-status': (f) => f.provider === 'anthropic' && f.status >= 400 && !f.stream,
-  'openai-responses-background-resume-stream': (f) =>
-    f.api === 'openai-responses-retrieve' && f.stream && (f.endpoint.query ?? '').includes('starting_after='),
 };
 
 const SECRET_PATTERNS = [

@@ -43,7 +43,9 @@ export class GeminiStreamAccumulator implements StreamAccumulator {
     const candidates = data.candidates;
     if (!Array.isArray(candidates)) return 'other';
     let content = false;
-    for (const [position, candidate] of candidates.entries()) {
+    // Indexed rather than `entries()`: no iterator and no pair allocated per candidate, on every chunk.
+    for (let position = 0; position < candidates.length; position++) {
+      const candidate: unknown = candidates[position];
       if (!isRecord(candidate)) continue;
       const index = typeof candidate.index === 'number' ? candidate.index : position;
       const finished = stringField(candidate, 'finishReason') !== undefined;

@@ -12,7 +12,7 @@ export {
   bedrockInvokeResponse,
   isBedrockAnthropicModel,
 } from './bedrock-invoke.js';
-export { bedrockInvocationUsage, bedrockUsage } from './bedrock-usage.js';
+export { bedrockInvocationUsage, bedrockUsage, withBedrockServiceTier } from './bedrock-usage.js';
 export { geminiWireFormat, isGeminiPath } from './gemini.js';
 export { type GeminiPathFacts, geminiModelName, geminiPathFacts } from './gemini-path.js';
 export { geminiEmbeddingUsage, geminiUsage } from './gemini-usage.js';

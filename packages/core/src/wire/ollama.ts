@@ -64,6 +64,9 @@ export const ollamaWireFormat: WireFormat = {
   operationForPath: (path) => ollamaOperation(path) ?? 'other',
   readRequest,
   streamUsageOption: undefined,
+  // Ollama reads the body as JSON whatever it is labelled, and its clients label it loosely (`text/plain`, or
+  // nothing: Ollama's own Python client, curl's `-d`).
+  requestBodyIsJson: true,
   parseResponse,
   createStreamAccumulator() {
     return new OllamaStreamAccumulator();

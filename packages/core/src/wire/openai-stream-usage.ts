@@ -22,4 +22,11 @@ export const openAiStreamUsage: StreamUsageOption = {
       stream_options: isRecord(options) ? { ...options, include_usage: true } : { include_usage: true },
     };
   },
+  refused(status, body) {
+    // Azure OpenAI before 2024-09-01-preview: "Unrecognized request argument supplied: stream_options"; others
+    // name the nested `include_usage`. Any other 400 is the caller's own mistake, passed on as it came.
+    return status === 400 && STREAM_OPTIONS_NAMED.test(body);
+  },
 };
+
+const STREAM_OPTIONS_NAMED = /stream_options|include_usage/;

@@ -1,6 +1,7 @@
 import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
 import { emptyUsage, type Operation, type Usage } from '../record.js';
 import { openAiResponseState } from './openai-response-state.js';
+import { withServiceTier } from './openai-service-tier.js';
 import { openAiUsage, withOpenAiToolCalls } from './openai-usage.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { ResponseState, StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
@@ -31,9 +32,6 @@ const RESPONSES_TEXT_DELTAS: ReadonlySet<string> = new Set([
 /** Content without text to count: its delta is base64 audio. */
 const RESPONSES_AUDIO_DELTA = 'response.audio.delta';
 
-/** Chat delta fields holding generated text; `reasoning_content` / `reasoning` are compatible servers'. */
-const CHAT_DELTA_TEXT_FIELDS = ['content', 'refusal', 'reasoning_content', 'reasoning'] as const;
-
 /**
  * Follows an OpenAI stream: Chat Completions chunks, legacy Completions chunks, or Responses API events.
  * Which one each event is comes from its shape (Responses events carry a string `type`, chunks do not), so a
@@ -55,6 +53,8 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
   #state: ResponseState | undefined;
   /** Indexes of chat choices seen without a `finish_reason` yet. */
   readonly #openChoices = new Set<unknown>();
+  /** The index last added to `#openChoices` (and not finished since). */
+  #lastOpened: unknown;
   #anyChoiceFinished = false;
   /** The stream's first plain content chunk, whose like later chunks are read without a parse. */
   #template: ContentChunkTemplate | undefined;
@@ -159,7 +159,9 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     this.#state = openAiResponseState(response, this.#state);
     if (!isRecord(response)) return;
     this.#model = stringField(response, 'model') ?? this.#model;
-    this.#usage = withOpenAiToolCalls(openAiUsage(response.usage, 'responses'), response) ?? this.#usage;
+    this.#usage =
+      withServiceTier(withOpenAiToolCalls(openAiUsage(response.usage, 'responses'), response), response.service_tier) ??
+      this.#usage;
   }
 
   #chunk(chunk: Record<string, unknown>): StreamEventKind {
@@ -172,9 +174,13 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     // Azure's first chunk (prompt filter results) has an empty model, which must not hide the real one.
     this.#model = stringField(chunk, 'model') ?? this.#model;
     const hasUsage = isRecord(chunk.usage);
-    if (hasUsage) this.#usage = openAiUsage(chunk.usage, this.#operation) ?? this.#usage;
+    // Only the usage chunk's tier matters (every chunk repeats it): read it there and nowhere else.
+    if (hasUsage)
+      this.#usage = withServiceTier(openAiUsage(chunk.usage, this.#operation), chunk.service_tier) ?? this.#usage;
     // Groq reports a stream's usage on its finish chunk as `x_groq.usage` (OpenAI's counts, plus timings).
-    else this.#usage = openAiUsage(field(chunk.x_groq, 'usage'), this.#operation) ?? this.#usage;
+    else if (chunk.x_groq !== undefined) {
+      this.#usage = openAiUsage(field(chunk.x_groq, 'usage'), this.#operation) ?? this.#usage;
+    }
     const choices = chunk.choices;
     let content = false;
     if (Array.isArray(choices)) {
@@ -199,19 +205,27 @@ export class OpenAiStreamAccumulator implements StreamAccumulator {
     const finishReason = choice.finish_reason;
     if (typeof finishReason === 'string' && finishReason !== '') {
       this.#openChoices.delete(index);
+      this.#lastOpened = undefined;
       this.#anyChoiceFinished = true;
-    } else {
+    } else if (index !== this.#lastOpened) {
+      // Every chunk of a choice names it: the set is written when the choice changes, not on every chunk.
       this.#openChoices.add(index);
+      this.#lastOpened = index;
     }
-    let content = this.#text(choice.text); // legacy Completions
+    let content = choice.text !== undefined && this.#text(choice.text); // legacy Completions
     const delta = choice.delta;
     if (!isRecord(delta)) return content;
-    for (const name of CHAT_DELTA_TEXT_FIELDS) if (this.#text(delta[name])) content = true;
+    // The delta fields holding generated text (`reasoning_content` / `reasoning` are compatible servers'), each
+    // read by name: a loop over the names made every read a generic keyed lookup.
+    if (this.#text(delta.content)) content = true;
+    if (delta.refusal !== undefined && this.#text(delta.refusal)) content = true;
+    if (delta.reasoning_content !== undefined && this.#text(delta.reasoning_content)) content = true;
+    if (delta.reasoning !== undefined && this.#text(delta.reasoning)) content = true;
     const toolCalls = delta.tool_calls;
     if (Array.isArray(toolCalls)) {
       for (const call of toolCalls) if (isRecord(call) && this.#functionCall(call.function)) content = true;
     }
-    if (this.#functionCall(delta.function_call)) content = true;
+    if (delta.function_call !== undefined && this.#functionCall(delta.function_call)) content = true;
     return content;
   }
 

@@ -1,4 +1,5 @@
 import { field, isRecord } from '../json-shape.js';
+import type { ServerTool } from '../metric-contract.js';
 import type { Operation, Usage } from '../record.js';
 import { tokenCount, usageFromCounts } from './usage-counts.js';
 
@@ -44,16 +45,31 @@ export function openAiUsage(usage: unknown, operation: Operation): Usage | undef
 /** At most this many Responses `output` items are looked through for billed tool calls. */
 const MAX_OUTPUT_ITEMS = 4096;
 
+/** Responses output item types that are server-side tool calls, with the `tool` they count as. */
+const TOOL_CALL_ITEMS: ReadonlyMap<unknown, ServerTool> = new Map<unknown, ServerTool>([
+  ['web_search_call', 'web_search'],
+  ['file_search_call', 'file_search'],
+  ['code_interpreter_call', 'code_execution'],
+  ['image_generation_call', 'image_generation'],
+]);
+
 /**
- * A Responses API usage with the response's web searches added: OpenAI bills each `web_search_call` output
- * item as one tool call, apart from the tokens (the search results read are already in `input_tokens`).
+ * A Responses API usage with the response's server-side tool calls added: OpenAI bills each `web_search_call`
+ * output item as one search and each `file_search_call` as one file search call, apart from the tokens (what they
+ * read is already in `input_tokens`); `code_interpreter_call` (billed per container) and `image_generation_call`
+ * (billed as image tokens) are counted.
  */
 export function withOpenAiToolCalls(usage: Usage | undefined, response: unknown): Usage | undefined {
   if (usage === undefined) return undefined;
   const output = field(response, 'output');
   if (!Array.isArray(output)) return usage;
-  let webSearches = 0;
+  let calls: Partial<Record<ServerTool, number>> | undefined;
   const items = Math.min(output.length, MAX_OUTPUT_ITEMS);
-  for (let i = 0; i < items; i++) if (field(output[i], 'type') === 'web_search_call') webSearches++;
-  return webSearches === 0 ? usage : { ...usage, serverToolCalls: { web_search: webSearches } };
+  for (let i = 0; i < items; i++) {
+    const tool = TOOL_CALL_ITEMS.get(field(output[i], 'type'));
+    if (tool === undefined) continue;
+    calls ??= {};
+    calls[tool] = (calls[tool] ?? 0) + 1;
+  }
+  return calls === undefined ? usage : { ...usage, serverToolCalls: calls };
 }

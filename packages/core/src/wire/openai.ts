@@ -2,6 +2,7 @@ import { field, stringField } from '../json-shape.js';
 import type { Operation } from '../record.js';
 import { openAiRequestText } from './openai-request-text.js';
 import { openAiResponseState, responseIdOfPath } from './openai-response-state.js';
+import { withServiceTier } from './openai-service-tier.js';
 import { OpenAiStreamAccumulator } from './openai-stream.js';
 import { openAiStreamUsage } from './openai-stream-usage.js';
 import { openAiUsage, withOpenAiToolCalls } from './openai-usage.js';
@@ -13,14 +14,17 @@ import type { ResponseSummary, WireFormat } from './wire-format.js';
  * The operation an OpenAI (or OpenAI-compatible, or Azure OpenAI) request path names, by its last segments:
  * `/v1/chat/completions`, `/chat/completions` and `/openai/deployments/X/chat/completions` are all `chat`.
  * A response's own paths (`/v1/responses/{id}`: poll or resume; `/v1/responses/{id}/cancel`) are `responses`:
- * a background response's usage arrives there. Other longer paths (`/v1/chat/completions/{id}`,
- * `/v1/responses/{id}/input_items`) retrieve stored objects: `other`.
+ * a background response's usage arrives there. `/v1/responses/compact` is `responses` too: a compaction pass is a
+ * billed model call whose `usage` has the Responses shape, priced like a Responses call of its model. Other
+ * longer paths (`/v1/chat/completions/{id}`, `/v1/responses/{id}/input_items`) retrieve stored objects, and
+ * `/v1/responses/input_tokens` counts tokens for free: `other`.
  */
 function operationForPath(path: string): Operation {
   const endpoint = endpointPath(path);
   if (endpoint.endsWith('/chat/completions')) return 'chat';
   if (endpoint.endsWith('/completions')) return 'text_completion';
-  if (endpoint.endsWith('/responses') || responseIdOfPath(endpoint) !== undefined) return 'responses';
+  if (endpoint.endsWith('/responses') || endpoint.endsWith('/responses/compact')) return 'responses';
+  if (responseIdOfPath(endpoint) !== undefined) return 'responses';
   if (endpoint.endsWith('/embeddings')) return 'embeddings';
   return 'other';
 }
@@ -58,7 +62,10 @@ export const openAiWireFormat: WireFormat = {
   streamUsageOption: openAiStreamUsage,
   parseResponse(operation, body) {
     const summary: ResponseSummary = {
-      usage: withOpenAiToolCalls(openAiUsage(field(body, 'usage'), operation), body),
+      usage: withServiceTier(
+        withOpenAiToolCalls(openAiUsage(field(body, 'usage'), operation), body),
+        field(body, 'service_tier'),
+      ),
       responseModel: stringField(body, 'model'),
     };
     if (operation === 'responses') summary.responseState = openAiResponseState(body);

@@ -108,6 +108,13 @@ export interface StreamUsageOption {
    * not replaced). The body itself is left as it was: a caller may reuse or inspect it afterwards.
    */
   ask(body: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  /**
+   * Whether an error answer to a request that asked for usage refuses the option itself (some OpenAI-compatible
+   * servers answer 400 naming `stream_options`): such a server generated nothing, so a front end may send the
+   * request again, once, as the caller wrote it, and count that upstream's streams locally. `body` is the error's
+   * text (or as much of it as the front end read).
+   */
+  refused(status: number, body: string): boolean;
 }
 
 /** One provider's wire format, parsed in one place. */
@@ -127,6 +134,11 @@ export interface WireFormat {
    * it (Anthropic Messages, OpenAI Responses).
    */
   readonly streamUsageOption?: StreamUsageOption | undefined;
+  /**
+   * Set when this format's request bodies are JSON whatever `Content-Type` they declare (Ollama's clients send
+   * `text/plain` or none): a front end that reads only JSON bodies reads these too (as bounded), for the model.
+   */
+  readonly requestBodyIsJson?: boolean | undefined;
   /** Usage and response model from a complete JSON response body (already parsed). */
   parseResponse(operation: Operation, body: unknown): ResponseSummary;
   createStreamAccumulator(operation: Operation): StreamAccumulator;

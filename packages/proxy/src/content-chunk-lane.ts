@@ -1,0 +1,221 @@
+import { isUtf8 } from 'node:buffer';
+import { isRecord, type StreamAccumulator, type StreamEventKind, type StreamSummary } from '@llmeter/core/wire';
+
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const DATA_FIELD = Buffer.from('data:');
+
+/** The largest event the lane reads; larger ones go to the SSE parser (and its limits) as before. */
+export const LANE_EVENT_BYTES_LIMIT = 64 * 1024;
+/** Bytes of text gathered before they are handed to the accumulator in one piece (bounds what is held). */
+const RUN_BYTES_LIMIT = 16 * 1024;
+/** Templates learned per stream at most: a stream whose chunks keep changing shape is read the usual way. */
+const MAX_TEMPLATES = 8;
+
+/**
+ * The fast lane of an OpenAI chat stream's plain content chunks, read as bytes: no text decoding, no SSE parse,
+ * no `JSON.parse`, no accumulator call per chunk. Most of a stream's events are `data: {…"delta":{"content":"…"}…}`
+ * chunks that differ from one another only in their text, and reading each of them as text and JSON was most of
+ * the CPU the proxy spent on a stream.
+ *
+ * It wraps the wire format's accumulator (and is handed out as one). Every event the accumulator takes the usual
+ * way ({@link ContentChunkLane.pushRaw}) may become the lane's template: a plain content chunk (one choice, its
+ * delta only a non-empty `content` without a quote, backslash or control character, no finish reason, usage
+ * `null` or absent), written on one line, whose content string is found once in it, and a probe parse shows that
+ * the same chunk with other text is read as that text. Then an event whose bytes are `data:` (one optional space),
+ * the template's text before its content, other such text, and the template's text after it, then `\n\n`, is
+ * that chunk with other text ({@link ContentChunkLane.take}): for the accumulator, whose state the template's own
+ * chunk already set (its model, its open choice), such a chunk only adds its text. The lane gathers those texts
+ * and hands them to the accumulator as one chunk of the template with the joined text before any other event and
+ * before any summary: the summary is the one the accumulator would have given reading every chunk. Any other
+ * event drops the template (a new one may be learned from it).
+ */
+export class ContentChunkLane implements StreamAccumulator {
+  readonly #accumulator: StreamAccumulator;
+  /** The template's bytes before the content (after `data:` and its optional space), and after it. */
+  #prefix: Buffer | undefined;
+  #suffix: Buffer | undefined;
+  #prefixText = '';
+  #suffixText = '';
+  #templates = 0;
+  /** Text bytes of chunks taken, not yet handed to the accumulator (each chunk's text is valid UTF-8). */
+  #run: Buffer | undefined;
+  #runLength = 0;
+  /** Counts templates learned, so that a user of {@link ContentChunkLane.template} can tell a new one. */
+  #generation = 0;
+
+  /** The largest event (in bytes, its line without the blank line) it takes. */
+  readonly #maxEventBytes: number;
+
+  /**
+   * @param maxEventBytes larger events are left to the parser: at most the parser's own limit on an event, so
+   *   that every event the parser would drop as oversized still goes to it.
+   */
+  constructor(accumulator: StreamAccumulator, maxEventBytes = LANE_EVENT_BYTES_LIMIT) {
+    this.#accumulator = accumulator;
+    this.#maxEventBytes = Math.min(maxEventBytes, LANE_EVENT_BYTES_LIMIT);
+  }
+
+  /** Whether a template is set (so that {@link take} may take an event). */
+  get ready(): boolean {
+    return this.#prefix !== undefined;
+  }
+
+  /** Changes each time a template is learned. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** The template's data before and after the content, as text; `undefined` without a template. */
+  get template(): { prefix: string; suffix: string } | undefined {
+    return this.#prefix === undefined ? undefined : { prefix: this.#prefixText, suffix: this.#suffixText };
+  }
+
+  /**
+   * Takes the event `bytes[start, lf + 2)` when it is the template's chunk with other text: `lf` is the first LF
+   * at or after `start`, and `bytes[lf + 1]` is LF too (so the event is one line, then a blank line). The caller
+   * has made sure the SSE parser it would otherwise go to is between events. Returns where the text starts when
+   * it took it, else -1.
+   */
+  take(bytes: Buffer, start: number, lf: number): number {
+    const prefix = this.#prefix;
+    const suffix = this.#suffix;
+    if (prefix === undefined || suffix === undefined) return -1;
+    const eventLength = lf - start;
+    if (eventLength > this.#maxEventBytes || eventLength <= 5 + prefix.length + suffix.length) return -1;
+    if (!holds(bytes, start, DATA_FIELD)) return -1;
+    const prefixStart = bytes[start + 5] === SPACE ? start + 6 : start + 5;
+    const textStart = prefixStart + prefix.length;
+    const textEnd = lf - suffix.length;
+    if (textEnd <= textStart) return -1;
+    if (!holds(bytes, textEnd, suffix)) return -1;
+    if (bytes.compare(prefix, 0, prefix.length, prefixStart, textStart) !== 0) return -1;
+    let ascii = true;
+    for (let at = textStart; at < textEnd; at++) {
+      const byte = bytes[at] as number;
+      if (byte < SPACE || byte === QUOTE || byte === BACKSLASH) return -1;
+      if (byte >= 0x80) ascii = false;
+    }
+    // Valid UTF-8 only: joined texts then decode to the texts each chunk decodes to.
+    if (!ascii && !isUtf8(bytes.subarray(textStart, textEnd))) return -1;
+    this.#append(bytes, textStart, textEnd);
+    return textStart;
+  }
+
+  pushRaw(data: string, eventName?: string): StreamEventKind {
+    this.#flush();
+    this.#prefix = undefined;
+    const kind = this.#accumulator.pushRaw(data, eventName);
+    if (kind === 'content' && eventName === undefined && this.#templates < MAX_TEMPLATES) this.#learn(data);
+    return kind;
+  }
+
+  push(data: unknown, eventName?: string): StreamEventKind {
+    this.#flush();
+    this.#prefix = undefined;
+    return this.#accumulator.push(data, eventName);
+  }
+
+  summary(): StreamSummary {
+    this.#flush();
+    return this.#accumulator.summary();
+  }
+
+  #append(bytes: Buffer, start: number, end: number): void {
+    const length = end - start;
+    let run = this.#run;
+    if (run === undefined || this.#runLength + length > run.length) {
+      if (run !== undefined && this.#runLength > 0 && this.#runLength + length > RUN_BYTES_LIMIT) {
+        this.#flush();
+        run = this.#run;
+      }
+      if (run === undefined || this.#runLength + length > run.length) {
+        const grown = Buffer.allocUnsafe(Math.max(1024, (this.#runLength + length) * 2));
+        if (run !== undefined) run.copy(grown, 0, 0, this.#runLength);
+        this.#run = run = grown;
+      }
+    }
+    if (length <= 16) {
+      for (let at = 0; at < length; at++) run[this.#runLength + at] = bytes[start + at] as number;
+    } else {
+      bytes.copy(run, this.#runLength, start, end);
+    }
+    this.#runLength += length;
+  }
+
+  /** Hands the gathered texts to the accumulator: one chunk of the template carrying them joined. */
+  #flush(): void {
+    if (this.#runLength === 0 || this.#run === undefined) return;
+    const text = this.#run.toString('utf8', 0, this.#runLength);
+    this.#runLength = 0;
+    this.#accumulator.pushRaw(`${this.#prefixText}${text}${this.#suffixText}`);
+  }
+
+  /** Makes `data` (a chunk the accumulator just took as content) the template, when it is a plain content chunk. */
+  #learn(data: string): void {
+    if (data.includes('\n') || data.includes('\r')) return;
+    const chunk = parse(data);
+    const content = plainContent(chunk);
+    if (content === undefined) return;
+    const written = `"content":"${content}"`;
+    const at = data.indexOf(written);
+    if (at === -1 || data.indexOf(written, at + 1) !== -1) return;
+    const prefixText = data.slice(0, at + 11);
+    const suffixText = data.slice(at + written.length - 1);
+    // The content found is the one a parse reads (not a look-alike elsewhere in the chunk): proven by one parse.
+    if (plainContent(parse(`${prefixText}${content}x${suffixText}`)) !== `${content}x`) return;
+    this.#templates++;
+    this.#generation++;
+    this.#prefixText = prefixText;
+    this.#suffixText = suffixText;
+    this.#prefix = Buffer.from(prefixText);
+    this.#suffix = Buffer.from(suffixText);
+  }
+}
+
+/**
+ * Whether `bytes` holds `pattern` at `at` (the caller made sure it fits). A loop, for short patterns: on a few dozen
+ * bytes, `Buffer#compare` spends more on its argument checks and native call than on comparing.
+ */
+function holds(bytes: Buffer, at: number, pattern: Buffer): boolean {
+  const length = pattern.length;
+  for (let i = 0; i < length; i++) if (bytes[at + i] !== pattern[i]) return false;
+  return true;
+}
+
+function parse(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The content of a plain chat content chunk: one choice, without finish reason or legacy `text`, whose delta is
+ * only a non-empty `content` string without a quote, backslash or control character; no `type`, `error`, `x_groq`,
+ * and `usage` null or absent. What the OpenAI accumulator does with such a chunk: keeps its model, opens its
+ * choice, adds its text.
+ */
+function plainContent(chunk: unknown): string | undefined {
+  if (!isRecord(chunk) || chunk.type !== undefined || chunk.error !== undefined || chunk.x_groq !== undefined) {
+    return undefined;
+  }
+  if (chunk.usage !== undefined && chunk.usage !== null) return undefined;
+  const choices = chunk.choices;
+  if (!Array.isArray(choices) || choices.length !== 1) return undefined;
+  const choice: unknown = choices[0];
+  if (!isRecord(choice) || choice.text !== undefined) return undefined;
+  if (choice.finish_reason !== null && choice.finish_reason !== undefined) return undefined;
+  const delta = choice.delta;
+  if (!isRecord(delta)) return undefined;
+  const keys = Object.keys(delta);
+  const content = delta.content;
+  if (keys.length !== 1 || keys[0] !== 'content' || typeof content !== 'string' || content === '') return undefined;
+  for (let at = 0; at < content.length; at++) {
+    const code = content.charCodeAt(at);
+    if (code < 0x20 || code === 0x22 || code === 0x5c) return undefined;
+  }
+  return content;
+}
