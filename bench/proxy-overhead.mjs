@@ -1,7 +1,7 @@
 // Proxy overhead: CPU per request of the proxy process, and added time to first byte, for llmeter's proxy side
 // by side with a bare http-proxy in the same run.
 //
-//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200]
+//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200] [--only CASE]
 //
 // Each proxy runs in a child process of its own (this same file, with --worker), so its process.cpuUsage()
 // counts the proxy alone; the upstream and the load generator run here. Both proxies keep upstream
@@ -83,14 +83,14 @@ function startWorker(kind, upstream) {
 }
 
 /** CPU per request of each worker, medians of rounds interleaved across the workers (so drift hits each alike). */
-async function cpuPerRequest(workers, body, count, concurrency, rounds) {
+async function cpuPerRequest(workers, body, count, concurrency, rounds, path) {
   // Warm-up: JIT, pooled connections, prices.
-  for (const worker of workers) await load(worker.url, body, Math.min(count, 200), concurrency);
+  for (const worker of workers) await load(worker.url, body, Math.min(count, 200), concurrency, {}, path);
   const samples = workers.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [index, worker] of workers.entries()) {
       const before = await worker.cpu();
-      await load(worker.url, body, count, concurrency);
+      await load(worker.url, body, count, concurrency, {}, path);
       const after = await worker.cpu();
       samples[index].push((after.cpu - before.cpu) / count);
     }
@@ -120,7 +120,7 @@ async function main() {
   const sseInject = { model: 'gpt-4o', messages, stream: true };
 
   const rows = [];
-  const measure = async (name, body, count, kinds) => {
+  const measure = async (name, body, count, kinds, path) => {
     if (values.only && !name.toLowerCase().includes(values.only.toLowerCase())) return;
     const row = { case: name };
     const medians = await cpuPerRequest(
@@ -129,6 +129,7 @@ async function main() {
       count,
       concurrency,
       rounds,
+      path,
     );
     for (const [index, kind] of kinds.entries()) row[kind] = medians[index];
     rows.push(row);
@@ -139,6 +140,16 @@ async function main() {
   // The upstream writes every event in one turn (see fake-upstream.mjs): many events per chunk.
   await measure(`SSE ${chunks} burst, client asked usage`, { ...sseAsked, user: 'burst' }, sseCount, mainKinds);
   await measure(`SSE ${chunks} burst, usage injected`, { ...sseInject, user: 'burst' }, sseCount, mainKinds);
+  // Anthropic Messages streams (`event:` and `data:` lines per event, usage in message_start/message_delta).
+  const anthropic = { model: 'claude-sonnet-4-5', max_tokens: 1024, messages, stream: true };
+  await measure(`Anthropic SSE ${chunks} chunks`, anthropic, sseCount, mainKinds, '/v1/messages');
+  await measure(
+    `Anthropic SSE ${chunks} all-at-once`,
+    { ...anthropic, user: 'burst' },
+    sseCount,
+    mainKinds,
+    '/v1/messages',
+  );
   await measure(`SSE ${chunks} chunks, --stream-usage passthrough`, sseInject, sseCount, [
     'bare',
     'llmeter-passthrough',

@@ -3,6 +3,8 @@
 // the number of label sets the calls spread over grows (10 to the default series budget, 2,000), and the cost
 // of taking a response's rate-limit headers. Run after `npm run build`:
 //   npm run bench:recorder
+// LLMETER_BENCH_BEFORE=<module exporting another build's createMeter> (e.g. a checkout's packages/core/dist/index.js)
+// adds that build's cost per call by label sets beside this one's, in the same interleaved rounds.
 
 import { createMeter, DEFAULT_BUCKETS } from '@llmeter/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -78,10 +80,17 @@ for (const [name, values] of Object.entries(samples)) {
 }
 
 // Per call as the label sets grow: each round spreads its calls over `count` label sets (200 models × teams),
-// every one of them already seen, streamed with time to first token, as a busy proxy records them.
-const SERIES_COUNTS = [10, 100, 1000, 2000];
-const bySeries = SERIES_COUNTS.map((count) => {
-  const meter = createMeter({ registry: new Registry(), labelNames: ['team'] });
+// every one of them already seen, streamed with time to first token, as a busy proxy records them. The cost per
+// call must not rise with the label sets: the ratios to 10 label sets are the figure that matters.
+const SERIES_COUNTS = [10, 200, 2000];
+const builds = { this: createMeter };
+if (process.env.LLMETER_BENCH_BEFORE) builds.before = (await import(process.env.LLMETER_BENCH_BEFORE)).createMeter;
+const bySeries = Object.entries(builds).flatMap(([build, create]) =>
+  SERIES_COUNTS.map((count) => bySeriesContender(build, create, count)),
+);
+
+function bySeriesContender(build, create, count) {
+  const meter = create({ registry: new Registry(), labelNames: ['team'] });
   const starts = Array.from({ length: count }, (_, index) => ({
     provider: 'openai',
     model: `model-${index % 200}`,
@@ -97,17 +106,21 @@ const bySeries = SERIES_COUNTS.map((count) => {
     call.end({ usage, responseModel: 'gpt-4o-2024-08-06' });
   };
   for (const one of starts) meter.start(one).end({ usage });
-  return { count, run, samples: [] };
-});
+  return { build, count, run, samples: [] };
+}
 for (const one of bySeries) microsPerCall(one.run); // warm-up
 for (let round = 0; round < ROUNDS; round++) for (const one of bySeries) one.samples.push(microsPerCall(one.run));
-const flat = median(bySeries[0].samples);
 console.log(
-  `recording one streamed call, by label sets the calls spread over (median of ${ROUNDS} interleaved rounds)`,
+  `recording one streamed call, by label sets the calls spread over (median of ${ROUNDS} interleaved rounds; ` +
+    'ratio to the same build at 10 label sets)',
 );
-for (const one of bySeries) {
-  const m = median(one.samples);
-  console.log(`  ${String(one.count).padStart(5)} label sets  ${m.toFixed(2)} µs/call   ${(m / flat).toFixed(2)}x`);
+for (const build of Object.keys(builds)) {
+  const rows = bySeries.filter((one) => one.build === build).map((one) => ({ ...one, median: median(one.samples) }));
+  const flat = rows[0].median;
+  const cells = rows.map(
+    (one) => `${String(one.count).padStart(5)}: ${one.median.toFixed(2)} µs ${(one.median / flat).toFixed(2)}x`,
+  );
+  console.log(`  ${build.padEnd(7)} ${cells.join('   ')}`);
 }
 
 // A response's rate-limit headers, as OpenAI and Anthropic send them (read through a lookup, as the proxy does).

@@ -3,6 +3,8 @@ export interface SdkBenchSize {
   rounds: number;
   calls: number;
   chunks: number;
+  /** Only the cases whose name contains this (`stream`, say); every case when absent. */
+  only?: string | undefined;
 }
 /** One contender in one case: µs per call (per chunk for streams), and µs added over the floor. */
 export interface SdkBenchRow {

@@ -64,7 +64,8 @@ function microsPerCall(contender, workload, calls) {
 export async function runSdkBench(size) {
   const words = Array.from({ length: size.chunks }, (_, index) => ` w${index}`);
   const rows = [];
-  for (const workload of workloads(size.chunks)) {
+  const chosen = workloads(size.chunks).filter((workload) => !size.only || workload.name.includes(size.only));
+  for (const workload of chosen) {
     const contenders = sdkContenders(words, { replyHeaders: workload.replyHeaders === true });
     for (const contender of contenders) await microsPerCall(contender, workload, size.calls); // warm-up (JIT)
     const runs = new Map(contenders.map((contender) => [contender, []]));

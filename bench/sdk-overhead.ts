@@ -5,6 +5,7 @@
  *
  *   npm run bench:sdk
  *   npm run bench:sdk -- --rounds 9 --calls 1000     (shorter)
+ *   npm run bench:sdk -- --only stream               (the cases whose name contains `stream`)
  *   LLMETER_BENCH_BEFORE=/path/to/other/checkout/packages/sdk/dist/index.js npm run bench:sdk   (before/after)
  */
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     calls: { type: 'string' },
     chunks: { type: 'string' },
+    only: { type: 'string' },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -24,6 +26,7 @@ const size = {
   rounds: values.rounds === undefined ? base.rounds : Number(values.rounds),
   calls: values.calls === undefined ? base.calls : Number(values.calls),
   chunks: values.chunks === undefined ? base.chunks : Number(values.chunks),
+  only: values.only,
 };
 
 const { rows, notes } = await runSdkBench(size);

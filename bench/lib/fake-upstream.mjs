@@ -21,8 +21,42 @@ function chunk(content, usage) {
   return `data: ${JSON.stringify(body)}\n\n`;
 }
 
+/** The Anthropic Messages stream of `chunks` text deltas (`POST /v1/messages`), event by event. */
+function anthropicEvents(chunks) {
+  const event = (name, body) => `event: ${name}\ndata: ${JSON.stringify(body)}\n\n`;
+  const message = {
+    id: 'msg_bench',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5-20250929',
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 },
+  };
+  return [
+    event('message_start', { type: 'message_start', message }),
+    event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+    ...Array.from({ length: chunks }, (_, index) =>
+      event('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: ` tok${index}` },
+      }),
+    ),
+    event('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    event('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: chunks },
+    }),
+    event('message_stop', { type: 'message_stop' }),
+  ];
+}
+
 /**
- * Starts the upstream; resolves to `{ url, close }`.
+ * Starts the upstream; resolves to `{ url, close }`. `POST /v1/messages` streams Anthropic events (spaced or
+ * burst as below); any other path speaks OpenAI chat.
  * @param {{ chunks: number }} options
  */
 export async function startFakeUpstream({ chunks }) {
@@ -51,6 +85,27 @@ export async function startFakeUpstream({ chunks }) {
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
         res.end(json);
+        return;
+      }
+      if (req.url?.startsWith('/v1/messages')) {
+        const events = anthropicEvents(chunks);
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        if (body.user === 'burst') {
+          for (const event of events) res.write(event);
+          res.end();
+          return;
+        }
+        let sent = 0;
+        const next = () => {
+          if (res.destroyed) return;
+          if (sent < events.length) {
+            res.write(events[sent++]);
+            setImmediate(next);
+            return;
+          }
+          res.end();
+        };
+        next();
         return;
       }
       const withUsage = body.stream_options?.include_usage === true;

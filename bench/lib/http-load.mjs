@@ -8,13 +8,13 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
  * One call; resolves to its time to first byte in ms once the whole response has been read.
  * A status other than 200 rejects: a proxy that fails a call must not look fast.
  */
-export function call(base, body, headers = {}) {
+export function call(base, body, headers = {}, path = '/v1/chat/completions') {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let firstByte;
     const req = request(
-      `${base}/v1/chat/completions`,
+      `${base}${path}`,
       {
         method: 'POST',
         agent,
@@ -45,12 +45,12 @@ export function call(base, body, headers = {}) {
 }
 
 /** `count` calls, `concurrency` at a time. */
-export async function load(base, body, count, concurrency, headers = {}) {
+export async function load(base, body, count, concurrency, headers = {}, path = undefined) {
   let next = 0;
   const lane = async () => {
     while (next < count) {
       next++;
-      await call(base, body, headers);
+      await call(base, body, headers, path);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));

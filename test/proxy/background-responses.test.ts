@@ -2,7 +2,7 @@ import { responseLedgerFor } from '@llmeter/core';
 import type OpenAI from 'openai';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { OPENAI_SDKS, type OpenAiSdk } from '../sdk/harness.js';
-import { sampleSum } from '../support/prometheus-text.js';
+import { findSamples, sampleSum } from '../support/prometheus-text.js';
 import { settled, useHarness } from './proxy-harness.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
@@ -160,7 +160,12 @@ test('polls of a background response created out of sight take the model the res
   expect((await json(`${h.proxy.url}/v1/responses/${String(created.id)}`)).status).toBe('in_progress');
   await settled(h);
   let text = await h.metrics();
-  expect(sampleSum(text, 'llm_background_responses_pending', { model: 'gpt-4o-2024-08-06' })).toBe(1);
+  // Labelled like every per-call series: the provider (the route's upstream) and the model the response names.
+  expect(
+    findSamples(text, 'llm_background_responses_pending')
+      .filter((sample) => sample.value > 0)
+      .map((sample) => [sample.labels, sample.value]),
+  ).toEqual([[{ provider: 'openai', model: 'gpt-4o-2024-08-06' }, 1]]);
   expect((await json(`${h.proxy.url}/v1/responses/${String(created.id)}`)).status).toBe('completed');
   await settled(h);
   text = await h.metrics();

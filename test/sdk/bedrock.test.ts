@@ -12,6 +12,7 @@ import {
   ServiceUnavailableException,
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-runtime';
+import { PriceBook, type Usage } from '@llmeter/core';
 import { instrument } from '@llmeter/sdk';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Registry } from 'prom-client';
@@ -59,7 +60,7 @@ interface Measured {
 
 describe('@aws-sdk/client-bedrock-runtime', () => {
   const env = useSimulator();
-  const measured = (config: Partial<BedrockRuntimeClientConfig> = {}): Measured => {
+  const measured = (config: Partial<BedrockRuntimeClientConfig> = {}, prices?: PriceBook): Measured => {
     const registry = newRegistry();
     const reported: unknown[] = [];
     const raw = new BedrockRuntimeClient({
@@ -71,7 +72,7 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
       requestHandler: new NodeHttpHandler(),
       ...config,
     });
-    const client = instrument(raw, { registry, onError: (error) => reported.push(error) });
+    const client = instrument(raw, { registry, prices, onError: (error) => reported.push(error) });
     expect(client).toBe(raw);
     return { registry, client, reported };
   };
@@ -111,6 +112,7 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
       totalTokens: 1050,
       cacheReadInputTokens: 600,
       cacheWriteInputTokens: 100,
+      cacheDetails: [{ ttl: '5m', inputTokens: 100 }],
     });
     expect(env.sim.requests[0]?.path).toBe(`/model/${encodeURIComponent(sonnet)}/converse`);
     expect(String(env.sim.requests[0]?.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 /);
@@ -371,6 +373,76 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
     const text = await metricsText(registry);
     expect(value(text, 'requests_total', { ...labelsOf(nova), status: 'ok' })).toBe(2);
     expect(value(text, 'tokens_total', { ...labelsOf(nova), type: 'input' })).toBe(2 * novaUsage.input);
+  });
+
+  describe('cache writes by TTL (Converse cacheDetails, Anthropic cache_creation)', () => {
+    // 1,322 tokens written to the cache, 1,000 of them for an hour; 2 uncached input tokens; 5 output tokens.
+    const ttlUsage = { input: 1324, output: 5, cacheWrite: 1322, cacheWrite1h: 1000 };
+    // genai-prices has no 1-hour cache write price for Bedrock (it has one for Anthropic's own API), so 1-hour
+    // writes are charged the cache write price, as its calcPrice does: 0.00554235 with or without the split.
+    const ttlCost = usd(2, SONNET.input) + usd(1322, SONNET.cacheWrite) + usd(5, SONNET.output);
+    const recorded = { ...ttlUsage, cachedInput: 0, reasoning: 0 };
+
+    /** The bundled prices, keeping each usage the meter priced: shows the 1-hour part reached the record. */
+    class PricedUsages extends PriceBook {
+      readonly usages: Usage[] = [];
+      override cost(provider: string, model: string, usage: Usage): number | undefined {
+        this.usages.push(usage);
+        return super.cost(provider, model, usage);
+      }
+    }
+
+    it('reads ConverseCommand usage.cacheDetails into the 1-hour cache writes', async () => {
+      const prices = new PricedUsages();
+      const { registry, client, reported } = measured({}, prices);
+      env.sim.enqueue({ text: 'Hello from Bedrock', usage: ttlUsage });
+      const response = await client.send(new ConverseCommand({ modelId: sonnet, messages }));
+      expect(response.usage?.cacheWriteInputTokens).toBe(1322);
+      expect(response.usage?.cacheDetails).toEqual([
+        { ttl: '1h', inputTokens: 1000 },
+        { ttl: '5m', inputTokens: 322 },
+      ]);
+      await expectUsage(registry, sonnet, ttlUsage, false, ttlCost);
+      expect(ttlCost).toBeCloseTo(0.00554235, 15);
+      expect(prices.usages).toEqual([recorded]);
+      expect(reported).toEqual([]);
+    });
+
+    it('reads the ConverseStreamCommand metadata event cacheDetails', async () => {
+      const prices = new PricedUsages();
+      const { registry, client, reported } = measured({}, prices);
+      const usage = { input: 1700, output: 40, cachedInput: 300, cacheWrite: 1200, cacheWrite1h: 800 };
+      env.sim.enqueue({ chunks: ['Hel', 'lo'], usage });
+      const response = await client.send(new ConverseStreamCommand({ modelId: sonnet, messages }));
+      const details: unknown[] = [];
+      for await (const event of response.stream ?? []) details.push(...(event.metadata?.usage?.cacheDetails ?? []));
+      expect(details).toEqual([
+        { ttl: '1h', inputTokens: 800 },
+        { ttl: '5m', inputTokens: 400 },
+      ]);
+      const cost =
+        usd(200, SONNET.input) + usd(300, SONNET.cacheRead) + usd(1200, SONNET.cacheWrite) + usd(40, SONNET.output);
+      await expectUsage(registry, sonnet, usage, true, cost);
+      expect(cost).toBeCloseTo(0.006369, 15);
+      expect(prices.usages).toEqual([{ ...usage, reasoning: 0 }]);
+      expect(reported).toEqual([]);
+    });
+
+    it("reads an InvokeModelCommand Anthropic body's cache_creation", async () => {
+      const prices = new PricedUsages();
+      const { registry, client, reported } = measured({}, prices);
+      env.sim.enqueue({ text: 'Hi from Claude', usage: ttlUsage });
+      const response = await client.send(
+        new InvokeModelCommand({ modelId: sonnet, body: anthropicBody, contentType: 'application/json' }),
+      );
+      const body = JSON.parse(response.body.transformToString()) as { usage: unknown };
+      expect(body.usage).toMatchObject({
+        cache_creation: { ephemeral_5m_input_tokens: 322, ephemeral_1h_input_tokens: 1000 },
+      });
+      await expectUsage(registry, sonnet, ttlUsage, false, ttlCost);
+      expect(prices.usages).toEqual([recorded]);
+      expect(reported).toEqual([]);
+    });
   });
 
   it('leaves other commands alone and instruments a client once', async () => {

@@ -20,7 +20,8 @@ describe.each(OPENAI_SDKS)('$name polls of a background response created out of 
     const created = await client().responses.create({ model: 'gpt-4o', input: 'hi', background: true });
     expect((await openai.responses.retrieve(created.id)).status).toBe('in_progress');
     let text = await metricsText(registry);
-    expect(value(text, 'background_responses_pending', { model: 'gpt-4o-2024-08-06' })).toBe(1);
+    expect(value(text, 'background_responses_pending', { provider: 'openai', model: 'gpt-4o-2024-08-06' })).toBe(1);
+    expect(value(text, 'background_responses_pending')).toBe(1);
     expect((await openai.responses.retrieve(created.id)).status).toBe('completed');
     text = await metricsText(registry);
     expect(value(text, 'requests_total', { ...snapshot, status: 'ok' })).toBe(2);

@@ -57,6 +57,8 @@ export interface CallEnd {
   responseId?: string | undefined;
   /** The call's `model` label, remembered with a response seen unfinished so that its later views share it. */
   model?: string | undefined;
+  /** The call's `provider` label, remembered with a response seen unfinished (the pending gauge's `provider`). */
+  provider?: string | undefined;
 }
 
 /**
@@ -142,9 +144,10 @@ function countedElsewhere(end: CallEnd, summary: ResponseSummary): boolean {
   if (ledger === undefined || id === undefined) return false;
   // A poll of a response not seen created names no model; the response does (`model`), and labels it from then on.
   const model = end.model || summary.responseModel || '';
-  if (state?.final === true || summary.usage !== undefined) return !ledger.settle(id, model);
+  const provider = end.provider ?? '';
+  if (state?.final === true || summary.usage !== undefined) return !ledger.settle(id, model, provider);
   if (state?.background !== true && end.responseId === undefined) return false;
-  ledger.expect(id, model);
+  ledger.expect(id, model, provider);
   return true;
 }
 

@@ -103,6 +103,7 @@ export {
 export type { CallRecord, Labels, Usage, UsageSource } from './record.js';
 export { emptyUsage } from './record.js';
 export {
+  type PendingResponses,
   RESPONSE_LEDGER_MAX_IDS,
   RESPONSE_LEDGER_TTL_MS,
   ResponseLedger,

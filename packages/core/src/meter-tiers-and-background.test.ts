@@ -71,39 +71,46 @@ describe('service tiers in the metrics', () => {
 });
 
 describe('background responses in the metrics', () => {
-  it('gauges the responses seen started and not yet finished, by model', async () => {
+  it('gauges the responses seen started and not yet finished, by provider and model', async () => {
     const registry = new Registry();
     createMeter({ registry });
     const ledger = responseLedgerFor(registry);
-    ledger.expect('resp_1', 'gpt-5');
-    ledger.expect('resp_2', 'gpt-5');
-    ledger.expect('resp_3', '');
-    ledger.expect('resp_4', 'gpt-4o');
+    ledger.expect('resp_1', 'gpt-5', 'openai');
+    ledger.expect('resp_2', 'gpt-5', 'openai');
+    ledger.expect('resp_3', '', 'openai');
+    ledger.expect('resp_4', 'gpt-4o', 'openai');
+    ledger.expect('resp_5', 'gpt-5', 'azure');
+    ledger.expect('resp_6', 'gpt-5');
     ledger.settle('resp_4');
     const pending = async () =>
-      Object.fromEntries(
-        findSamples(await registry.metrics(), 'llm_background_responses_pending').map((sample) => [
-          `${Object.keys(sample.labels).sort().join(',')} ${sample.labels.model}`,
-          sample.value,
-        ]),
-      );
-    expect(await pending()).toEqual({ 'model gpt-5': 2, 'model unknown': 1 });
+      findSamples(await registry.metrics(), 'llm_background_responses_pending').map((sample) => [
+        sample.labels,
+        sample.value,
+      ]);
+    expect(await pending()).toEqual([
+      [{ provider: 'openai', model: 'gpt-5' }, 2],
+      [{ provider: 'openai', model: 'unknown' }, 1],
+      [{ provider: 'azure', model: 'gpt-5' }, 1],
+      [{ provider: 'unknown', model: 'gpt-5' }, 1],
+    ]);
     ledger.settle('resp_1');
     ledger.settle('resp_2');
     ledger.settle('resp_3');
-    expect(await pending()).toEqual({});
+    ledger.settle('resp_5');
+    ledger.settle('resp_6');
+    expect(await pending()).toEqual([]);
   });
 
   it('stays within the model limit of the cardinality guard', async () => {
     const registry = new Registry();
     createMeter({ registry, limits: { models: 2 } });
     const ledger = responseLedgerFor(registry);
-    for (let i = 0; i < 50; i++) ledger.expect(`resp_${i}`, `model-${i}`);
+    for (let i = 0; i < 50; i++) ledger.expect(`resp_${i}`, `model-${i}`, 'openai');
     const samples = findSamples(await registry.metrics(), 'llm_background_responses_pending');
-    expect(samples.map((sample) => [sample.labels.model, sample.value])).toEqual([
-      ['model-0', 1],
-      ['model-1', 1],
-      ['other', 48],
+    expect(samples.map((sample) => [sample.labels, sample.value])).toEqual([
+      [{ provider: 'openai', model: 'model-0' }, 1],
+      [{ provider: 'openai', model: 'model-1' }, 1],
+      [{ provider: 'openai', model: 'other' }, 48],
     ]);
   });
 
@@ -115,9 +122,11 @@ describe('background responses in the metrics', () => {
       const call = meter.start({ provider: 'openai', operation: 'responses', model: '', stream: false });
       const response = openAiWireFormat.parseResponse('responses', corpusJson(name));
       const responseId = response.responseState?.id;
-      call.end(callOutcome({ transport: 'complete', status: 200, response, ledger, responseId, model: '' }));
+      const provider = 'openai';
+      call.end(callOutcome({ transport: 'complete', status: 200, response, ledger, responseId, model: '', provider }));
     };
     poll('responses-background-poll-in-progress.json');
+    expect(ledger.pending()).toEqual([{ provider: 'openai', model: 'gpt-4o-2024-08-06', count: 1 }]);
     expect(ledger.pendingByModel()).toEqual(new Map([['gpt-4o-2024-08-06', 1]]));
     poll('responses-background-poll-completed.json');
     const text = await registry.metrics();

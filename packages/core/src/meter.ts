@@ -27,7 +27,6 @@ import {
   SERVER_TOOLS,
   SERVICE_TIERS,
   type ServerTool,
-  type ServiceTier,
   TOKEN_TYPES,
   UNKNOWN_LABEL_VALUE,
 } from './metric-contract.js';
@@ -35,7 +34,7 @@ import { PriceBook, type PriceOverrides } from './pricing/index.js';
 import { type HeaderLookup, RateLimitBook, type RateLimitEntry } from './rate-limits.js';
 import type { CallRecord, Labels, Usage, UsageSource } from './record.js';
 import { responseLedgerFor } from './response-ledger.js';
-import { Series, type SeriesLabels } from './series.js';
+import { HISTOGRAM_SLOT, type HistogramEntry, type HistogramSlot, Series, type SeriesLabels } from './series.js';
 
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const TIER_INDEX = new Map<string, number>(SERVICE_TIERS.map((tier, index) => [tier, index]));
@@ -136,7 +135,7 @@ interface MeterMetrics {
   labelNames: readonly string[];
   /** The bucket bounds the histograms were built with. */
   buckets: Buckets;
-  histograms: Record<HistogramKey, Histogram>;
+  histograms: Record<HistogramKey, MeterHistogram>;
   own: OwnMetrics;
   /** The budgets, and what each spent in its period; undefined when there are none. */
   budgets: BudgetTracker | undefined;
@@ -280,6 +279,7 @@ export class Meter {
   /** @internal Adds one finished call to its series; called once per call. */
   write(record: CallRecord, series: Series, folded: boolean): void {
     this.metrics.version = nextVersion();
+    series.changed = this.metrics.version;
     if (folded) series.folded++;
     try {
       const { duration, timeToFirstToken, timePerOutputToken } = this.metrics.histograms;
@@ -287,16 +287,18 @@ export class Meter {
       if (record.errorType) {
         series.error++;
         series.fail(record.errorType);
-        duration.observe(series.errorLabels, durationSeconds);
+        duration.observeIn(series.histogramSlots, HISTOGRAM_SLOT.durationError, series.errorLabels, durationSeconds);
       } else {
         series.ok++;
-        duration.observe(series.okLabels, durationSeconds);
+        duration.observeIn(series.histogramSlots, HISTOGRAM_SLOT.durationOk, series.okLabels, durationSeconds);
       }
       const ttftSeconds =
         record.stream && record.firstTokenAt !== undefined
           ? Math.max(0, record.firstTokenAt - record.startedAt) / 1000
           : undefined;
-      if (ttftSeconds !== undefined) timeToFirstToken.observe(series.labels, ttftSeconds);
+      if (ttftSeconds !== undefined) {
+        timeToFirstToken.observeIn(series.histogramSlots, HISTOGRAM_SLOT.timeToFirstToken, series.labels, ttftSeconds);
+      }
 
       const usage = record.usage;
       if (!usage) {
@@ -330,7 +332,12 @@ export class Meter {
         }
       }
       if (ttftSeconds !== undefined && usage.output > 1) {
-        timePerOutputToken.observe(series.labels, Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1));
+        timePerOutputToken.observeIn(
+          series.histogramSlots,
+          HISTOGRAM_SLOT.timePerOutputToken,
+          series.labels,
+          Math.max(0, durationSeconds - ttftSeconds) / (usage.output - 1),
+        );
       }
       if (usage.input + usage.output === 0) return;
       const pricedModel = record.responseModel || record.model;
@@ -505,9 +512,15 @@ export function createMeter(options: MeterOptions = {}): Meter {
   return new Meter(options);
 }
 
+/**
+ * Writes one sample of a series: its `slot` (the same sample of the same series has the same slot on every
+ * collect), its value, and the extra label it has beside the series' labels, if any.
+ */
+type SampleWriter = (slot: number, value: number, extraName?: string, extraValue?: string) => void;
+
 /** How a counter reads the series totals: `fill` writes one series' samples, `clear` zeroes what it reads. */
 interface CounterSource {
-  fill(counter: Counter, series: Series): void;
+  fill(write: SampleWriter, series: Series): void;
   clear(series: Series): void;
 }
 
@@ -518,10 +531,30 @@ function perSeries(
   clear: (series: Series) => void,
 ): CounterSource {
   return {
-    fill(counter, one) {
-      if (calls(one) > 0) counter.inc(one.labels, value(one));
+    fill(write, one) {
+      if (calls(one) > 0) write(0, value(one));
     },
     clear,
+  };
+}
+
+/** A counter with a sample per index of a series' `counts` above 0, labelled `name` with the index's value. */
+function byIndex(
+  name: keyof ExtraLabels,
+  values: readonly string[],
+  counts: (series: Series) => Float64Array,
+): CounterSource {
+  return {
+    fill(write, one) {
+      const of = counts(one);
+      for (let i = 0; i < of.length; i++) {
+        const count = of[i] as number;
+        if (count > 0) write(i, count, name, values[i] ?? 'other');
+      }
+    },
+    clear(one) {
+      counts(one).fill(0);
+    },
   };
 }
 
@@ -529,35 +562,25 @@ function perSeries(
 // a counter added there does not compile until it is written here.
 const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
   requests: {
-    fill(counter, one) {
-      if (one.ok > 0) counter.inc(one.okLabels, one.ok);
-      if (one.error > 0) counter.inc(one.errorLabels, one.error);
+    fill(write, one) {
+      if (one.ok > 0) write(0, one.ok, 'status', 'ok');
+      if (one.error > 0) write(1, one.error, 'status', 'error');
     },
     clear(one) {
       one.ok = 0;
       one.error = 0;
     },
   },
-  failures: {
-    fill(counter, one) {
-      one.failures.forEach((count, index) => {
-        const errorType: ErrorType = ERROR_TYPES[index] ?? 'other';
-        if (count > 0)
-          counter.inc({ ...one.labels, error_type: errorType } satisfies ExtraLabelsOn<'error_type'>, count);
-      });
-    },
-    clear(one) {
-      one.failures.fill(0);
-    },
-  },
+  failures: byIndex('error_type', ERROR_TYPES, (one) => one.failures),
   tokens: {
-    fill(counter, one) {
+    fill(write, one) {
       if (one.withUsage === 0) return;
-      one.tokens.forEach((count, index) => {
-        const type = TOKEN_TYPES[index]?.[0] ?? 'input';
+      const tokens = one.tokens;
+      for (let i = 0; i < tokens.length; i++) {
+        const count = tokens[i] as number;
         // Input and output always get a series, so that rate() over them exists from the first call.
-        if (count > 0 || index < 2) counter.inc({ ...one.labels, type } satisfies ExtraLabelsOn<'type'>, count);
-      });
+        if (count > 0 || i < 2) write(i, count, 'type', TOKEN_TYPES[i]?.[0] ?? 'input');
+      }
     },
     clear(one) {
       one.tokens.fill(0);
@@ -593,29 +616,8 @@ const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
       one.usageMissing = 0;
     },
   ),
-  serverToolCalls: {
-    fill(counter, one) {
-      one.serverToolCalls.forEach((count, index) => {
-        const tool = SERVER_TOOLS[index] ?? 'web_search';
-        if (count > 0) counter.inc({ ...one.labels, tool } satisfies ExtraLabelsOn<'tool'>, count);
-      });
-    },
-    clear(one) {
-      one.serverToolCalls.fill(0);
-    },
-  },
-  unpricedTier: {
-    fill(counter, one) {
-      one.unpricedTiers.forEach((count, index) => {
-        const tier: ServiceTier = SERVICE_TIERS[index] ?? 'other';
-        if (count > 0)
-          counter.inc({ ...one.labels, service_tier: tier } satisfies ExtraLabelsOn<'service_tier'>, count);
-      });
-    },
-    clear(one) {
-      one.unpricedTiers.fill(0);
-    },
-  },
+  serverToolCalls: byIndex('tool', SERVER_TOOLS, (one) => one.serverToolCalls),
+  unpricedTier: byIndex('service_tier', SERVICE_TIERS, (one) => one.unpricedTiers),
   seriesOverflow: perSeries(
     (one) => one.folded,
     (one) => one.folded,
@@ -625,46 +627,204 @@ const COUNTER_SOURCES: Record<CounterKey, CounterSource> = {
   ),
 };
 
-type ExtraLabelsOn<Name extends keyof ExtraLabels> = SeriesLabels & Pick<ExtraLabels, Name>;
+/** A counter's sample as prom-client keeps it (its `hashMap` values). */
+interface ValueEntry {
+  value: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** prom-client's fields of a counter written here: not in its typings, but what its own `inc` writes (15.x). */
+interface CounterInternals {
+  hashMap: Record<string, ValueEntry | undefined>;
+  sortedLabelNames: readonly string[];
+}
+
+/** prom-client's key of a label set, as its `hashObject` builds it from the sorted label names. */
+function promClientKey(sortedLabelNames: readonly string[], labels: Readonly<Record<string, string>>): string {
+  let key = '';
+  for (const name of sortedLabelNames) {
+    const value = labels[name];
+    if (value !== undefined) key += `${name}:${value},`;
+  }
+  return key;
+}
 
 /**
  * A counter whose values are the meter's per-series totals, written in when a scrape collects it. Resetting it
  * (`registry.resetMetrics()`, or `reset()` on the metric) zeroes the totals it reads: otherwise the next collect
  * would bring the old counts back while the histograms start again from 0.
+ *
+ * A collect rewrites only the series that recorded a call since the last one, into the samples prom-client
+ * already holds for them: at the series budget a scrape then costs a pass over the series, not the building of
+ * every sample anew. When a changed series has a sample it did not have before (a first error, a new token
+ * type), every sample is written anew, so that they keep the order a collect from nothing gives them.
  */
 class SeriesCounter extends Counter {
   // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
-  private source: { series: ReadonlyMap<string, Series>; counter: CounterSource; onReset: () => void } | undefined;
+  private source:
+    | {
+        series: ReadonlyMap<string, Series>;
+        counter: CounterSource;
+        onReset: () => void;
+        version: () => number;
+      }
+    | undefined;
+  /** The samples written for each series, by slot; valid while `written` is. */
+  private samples = new Map<Series, (ValueEntry | undefined)[]>();
+  /** The metrics' version at the last collect; -1 when every sample is to be written anew. */
+  private written = -1;
+  /** prom-client's storage the samples are in: another one (a reset) is written anew. */
+  private storage: unknown;
 
   constructor(
     config: { name: string; help: string; labelNames: readonly string[] },
     series: ReadonlyMap<string, Series>,
     counter: CounterSource,
     onReset: () => void,
+    version: () => number,
   ) {
     super({ name: config.name, help: config.help, labelNames: [...config.labelNames], registers: [] });
-    this.source = { series, counter, onReset };
+    this.source = { series, counter, onReset, version };
   }
 
   /** Called by prom-client before it reads the values: rewrites them from the totals. */
   collect(): void {
+    const source = this.source;
+    if (!source) return;
+    const since = this.written;
+    this.written = source.version();
+    const current = (this as unknown as CounterInternals).hashMap;
+    if (since >= 0 && current === this.storage && this.update(source.series, source.counter, since)) return;
+    this.rewrite(source.series, source.counter);
+  }
+
+  /** Writes the changed series into their samples; false when one has a sample it did not have. */
+  private update(series: ReadonlyMap<string, Series>, counter: CounterSource, since: number): boolean {
+    let complete = true;
+    for (const one of series.values()) {
+      if (one.changed <= since) continue;
+      const samples = this.samples.get(one);
+      counter.fill((slot, value) => {
+        const sample = samples?.[slot];
+        if (sample === undefined || !Number.isFinite(value) || value < sample.value) complete = false;
+        else sample.value = value;
+      }, one);
+      if (!complete) return false;
+    }
+    return true;
+  }
+
+  /** Writes every sample anew, as prom-client's `inc` on an empty counter would. */
+  private rewrite(series: ReadonlyMap<string, Series>, counter: CounterSource): void {
     super.reset();
-    if (!this.source) return;
-    for (const one of this.source.series.values()) this.source.counter.fill(this, one);
+    this.samples = new Map();
+    const internals = this as unknown as CounterInternals;
+    this.storage = internals.hashMap;
+    for (const one of series.values()) {
+      let samples: (ValueEntry | undefined)[] | undefined;
+      counter.fill((slot, value, extraName, extraValue) => {
+        const labels = extraName === undefined ? one.labels : { ...one.labels, [extraName]: extraValue ?? '' };
+        // What prom-client's `inc` refuses (a value below 0, not a number) goes to it, which throws as always.
+        if (!Number.isFinite(value) || value < 0) this.inc(labels, value);
+        const key = promClientKey(internals.sortedLabelNames, labels);
+        let sample = internals.hashMap[key];
+        if (sample === undefined) {
+          sample = { value, labels };
+          internals.hashMap[key] = sample;
+        } else {
+          sample.value += value;
+        }
+        samples ??= [];
+        samples[slot] = sample;
+      }, one);
+      if (samples !== undefined) this.samples.set(one, samples);
+    }
+  }
+
+  override remove(...args: unknown[]): void {
+    (super.remove as (...values: unknown[]) => void).apply(this, args);
+    this.written = -1;
   }
 
   override reset(): void {
     super.reset();
+    this.written = -1;
     if (!this.source) return;
     this.source.onReset();
     for (const one of this.source.series.values()) this.source.counter.clear(one);
   }
 }
 
-/** A histogram whose reset counts as a change of the metrics (see {@link metricsVersion}). */
+/**
+ * The in-flight gauge, written from the series when a scrape collects it: a sample per series, each written into
+ * the sample prom-client already holds for it (a series is never removed, so a new one's sample comes last, as
+ * in a gauge written from nothing).
+ */
+class InFlightGauge extends Gauge {
+  // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
+  private source: ReadonlyMap<string, Series> | undefined;
+  private samples = new Map<Series, ValueEntry>();
+  /** prom-client's storage the samples are in: another one (a reset) is written anew. */
+  private storage: unknown;
+
+  constructor(
+    config: { name: string; help: string; labelNames: readonly string[] },
+    series: ReadonlyMap<string, Series>,
+  ) {
+    super({ name: config.name, help: config.help, labelNames: [...config.labelNames], registers: [] });
+    this.source = series;
+  }
+
+  /** Called by prom-client before it reads the values: writes them from the series. */
+  collect(): void {
+    if (!this.source) return;
+    const internals = this as unknown as CounterInternals;
+    if (internals.hashMap !== this.storage) {
+      super.reset();
+      this.samples = new Map();
+      this.storage = internals.hashMap;
+    }
+    for (const one of this.source.values()) {
+      const sample = this.samples.get(one);
+      if (sample !== undefined) {
+        sample.value = one.inFlight;
+        continue;
+      }
+      const made = { value: one.inFlight, labels: one.labels };
+      internals.hashMap[promClientKey(internals.sortedLabelNames, one.labels)] = made;
+      this.samples.set(one, made);
+    }
+  }
+
+  override remove(...args: unknown[]): void {
+    (super.remove as (...values: unknown[]) => void).apply(this, args);
+    this.storage = undefined;
+  }
+}
+
+/** prom-client's fields of a histogram read here: not in its typings, but what its own `observe` uses (15.x). */
+interface HistogramInternals {
+  hashMap: Record<string, HistogramEntry | undefined>;
+  sortedLabelNames: readonly string[];
+}
+
+/**
+ * A histogram whose reset counts as a change of the metrics (see {@link metricsVersion}), and which a series
+ * observes into directly.
+ *
+ * prom-client's `observe(labels, value)` builds a string key from the labels and looks the series up by it on
+ * every call, which costs more as the series grow in number (and `labels(...)` children do the same per call).
+ * {@link MeterHistogram.observeIn} finds prom-client's entry for a series once, keeps it on the series, and adds
+ * to it as prom-client's `observe` would: its storage, and so `registry.metrics()`, is the same.
+ */
 class MeterHistogram extends Histogram {
   // Undefined while prom-client's constructor runs: it calls reset() before this class sets its fields.
   private onReset: (() => void) | undefined;
+  /** Changed whenever prom-client's storage may have lost or replaced an entry: slots of another are stale. */
+  private generation = 0;
+  /** The bucket bounds, and each one as the key of its count in an entry's `bucketValues`. */
+  private readonly bounds: readonly number[];
+  private readonly boundKeys: readonly string[];
 
   constructor(
     config: { name: string; help: string; labelNames: readonly string[]; buckets: readonly number[] },
@@ -678,11 +838,55 @@ class MeterHistogram extends Histogram {
       registers: [],
     });
     this.onReset = onReset;
+    this.bounds = [...config.buckets];
+    this.boundKeys = this.bounds.map(String);
+  }
+
+  /**
+   * Observes `value` for the series whose entries `slots` keeps, at `index`, with these labels (the same labels
+   * for the same slot every time). The first observation, and the first after a reset, goes through prom-client.
+   */
+  observeIn(slots: (HistogramSlot | undefined)[], index: number, labels: SeriesLabels, value: number): void {
+    const slot = slots[index];
+    // A value prom-client would refuse goes to prom-client, which throws as it always does.
+    if (slot !== undefined && slot.generation === this.generation && Number.isFinite(value)) {
+      const { entry } = slot;
+      entry.sum += value;
+      entry.count += 1;
+      const bounds = this.bounds;
+      for (let i = 0; i < bounds.length; i++) {
+        if (value <= (bounds[i] as number)) {
+          const key = this.boundKeys[i] as string;
+          entry.bucketValues[key] = (entry.bucketValues[key] ?? 0) + 1;
+          break;
+        }
+      }
+      return;
+    }
+    this.observe(labels, value);
+    // prom-client's key of the labels, as its `hashObject` builds it. Had that changed, no entry is found here
+    // and every observation keeps going through prom-client: slower, never wrong.
+    const internals = this as unknown as HistogramInternals;
+    const entry = internals.hashMap[promClientKey(internals.sortedLabelNames, labels)];
+    if (entry !== undefined && typeof entry.count === 'number') {
+      slots[index] = { entry, generation: this.generation };
+    }
   }
 
   override reset(): void {
     super.reset();
+    this.generation++;
     this.onReset?.();
+  }
+
+  override remove(...args: unknown[]): void {
+    (super.remove as (...values: unknown[]) => void).apply(this, args);
+    this.generation++;
+  }
+
+  override zero(labels: Parameters<Histogram['zero']>[0]): void {
+    super.zero(labels);
+    this.generation++;
   }
 }
 
@@ -819,6 +1023,7 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
       series,
       COUNTER_SOURCES[key],
       onReset,
+      () => made.version,
     );
   const rateLimits = new RateLimitBook();
   const made: MeterMetrics = {
@@ -848,18 +1053,13 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
   };
   // The gauge is the live count of calls under way, written from the series when a scrape collects it. A reset
   // leaves it alone: the calls are still running, and each takes itself off when it ends (never below 0).
-  const inFlight = new Gauge({
-    name: metricName('inFlight', prefix),
-    help: METRICS.inFlight.help,
-    labelNames: labelsOf('inFlight'),
-    registers: [],
-    collect(this: Gauge) {
-      this.reset();
-      for (const one of series.values()) this.set(one.labels, one.inFlight);
-    },
-  });
-  // Background responses still to be seen finished, from the registry's response ledger, per model label (under
-  // the cardinality guard: at most as many series as distinct models). Summed over processes, counts add up.
+  const inFlight = new InFlightGauge(
+    { name: metricName('inFlight', prefix), help: METRICS.inFlight.help, labelNames: labelsOf('inFlight') },
+    series,
+  );
+  // Background responses still to be seen finished, from the registry's response ledger, per provider and model
+  // label (under the cardinality guard: at most as many series as distinct providers and models). Summed over
+  // processes, counts add up.
   const backgroundPending = new Gauge({
     name: metricName('backgroundPending', prefix),
     help: METRICS.backgroundPending.help,
@@ -868,12 +1068,16 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     registers: [],
     collect(this: Gauge) {
       this.reset();
-      const byModel = new Map<string, number>();
-      for (const [model, count] of responseLedgerFor(registry).pendingByModel()) {
-        const value = guard.admit('model', model || UNKNOWN_LABEL_VALUE);
-        byModel.set(value, (byModel.get(value) ?? 0) + count);
+      const grouped = new Map<string, { provider: string; model: string; count: number }>();
+      for (const pending of responseLedgerFor(registry).pending()) {
+        const provider = guard.admit('provider', pending.provider || UNKNOWN_LABEL_VALUE);
+        const model = guard.admit('model', pending.model || UNKNOWN_LABEL_VALUE);
+        const key = `${provider}\u0000${model}`;
+        const found = grouped.get(key);
+        if (found === undefined) grouped.set(key, { provider, model, count: pending.count });
+        else found.count += pending.count;
       }
-      for (const [model, count] of byModel) this.set({ model }, count);
+      for (const { provider, model, count } of grouped.values()) this.set({ provider, model }, count);
     },
   });
   // Registered in the contract's order, which is the order of the exposition.

@@ -286,7 +286,7 @@ export const METRICS = {
     type: 'gauge',
     help: 'OpenAI background responses seen started but not yet seen finished: their usage is not counted yet.',
     labels: [],
-    common: ['model'],
+    common: ['provider', 'model'],
   },
   rateLimitLimit: {
     name: 'ratelimit_limit',

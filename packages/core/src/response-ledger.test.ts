@@ -52,6 +52,25 @@ describe('ResponseLedger', () => {
     expect(ledger.unsettled).toBe(0);
   });
 
+  it('counts the responses pending by provider and model, each the first one known for the id', () => {
+    const ledger = new ResponseLedger();
+    ledger.expect('resp_1', 'gpt-5', 'openai');
+    ledger.expect('resp_1', 'gpt-4o', 'azure'); // a later view: the labels first known stay
+    ledger.expect('resp_2', '', '');
+    ledger.expect('resp_2', 'gpt-5', 'openai'); // labels learned from a later view fill in what was missing
+    ledger.expect('resp_3', 'gpt-5', 'azure');
+    expect(ledger.pending()).toEqual([
+      { provider: 'openai', model: 'gpt-5', count: 2 },
+      { provider: 'azure', model: 'gpt-5', count: 1 },
+    ]);
+    expect(ledger.pendingByModel()).toEqual(new Map([['gpt-5', 3]]));
+    ledger.settle('resp_1');
+    expect(ledger.pending()).toEqual([
+      { provider: 'openai', model: 'gpt-5', count: 1 },
+      { provider: 'azure', model: 'gpt-5', count: 1 },
+    ]);
+  });
+
   it('is bounded: the least recently written id goes first, and ids expire', () => {
     expect(RESPONSE_LEDGER_MAX_IDS).toBe(10_000);
     expect(RESPONSE_LEDGER_TTL_MS).toBe(86_400_000);

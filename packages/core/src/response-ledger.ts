@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 
 /**
- * The most response ids a {@link ResponseLedger} remembers: 10,000. An entry is an id (~60 characters) and a
- * model name, about 200 bytes with the map's own cost, so a full ledger holds about 2 MB. A process that
+ * The most response ids a {@link ResponseLedger} remembers: 10,000. An entry is an id (~60 characters), a
+ * model and a provider name, about 200 bytes with the map's own cost, so a full ledger holds about 2 MB. A process that
  * starts more background responses than this within {@link RESPONSE_LEDGER_TTL_MS} forgets the oldest first: a
  * later poll of a forgotten, finished response counts its usage again (a forgotten unfinished one is still
  * counted once, when its end is first seen).
@@ -20,10 +20,21 @@ export const RESPONSE_LEDGER_TTL_MS = 24 * 60 * 60 * 1000;
 interface LedgerEntry {
   /** The model label of the call that started the response (its request's model); empty when not seen. */
   model: string;
+  /** The provider label of the call that started the response; empty when not known. */
+  provider: string;
   /** The response's usage was recorded (or its end, without usage, was seen): later views count nothing. */
   settled: boolean;
   /** `Date.now()` when the entry was last written. */
   at: number;
+}
+
+/** Responses of one provider and model seen started and not yet seen finished. */
+export interface PendingResponses {
+  /** The provider label of the calls that started them; empty when not known. */
+  provider: string;
+  /** Their model label; empty when the calls that started them named none. */
+  model: string;
+  count: number;
 }
 
 /** Bounds of a {@link ResponseLedger}. */
@@ -44,7 +55,7 @@ export interface ResponseLedgerOptions {
  * The policy, applied by core's `callOutcome` for both front ends:
  * - A view that shows the response unfinished (`queued`, `in_progress`) records its call (requests, duration)
  *   with usage source `deferred`: no tokens, no estimate, and not `llm_usage_missing_total`. The id is
- *   remembered with the call's model, so later views of it carry the same `model` label.
+ *   remembered with the call's model (so later views of it carry the same `model` label) and provider.
  * - The first view that shows a final state (`completed`, `incomplete`, `failed`, `cancelled`) records the
  *   provider's usage with its call (`reported`); a final state without usage counts as usage missing, once.
  * - Every later view of that id is `deferred` again: its usage is already counted.
@@ -93,22 +104,45 @@ export class ResponseLedger {
 
   /**
    * {@link ResponseLedger.unsettled} by model label (empty when the call that started the response named none),
-   * what the `*_background_responses_pending` gauge reads. At most one entry per distinct model remembered.
+   * ignoring providers. At most one entry per distinct model remembered.
    *
    * @example
    * ```ts
    * const ledger = new ResponseLedger();
-   * ledger.expect('resp_1', 'gpt-5');
+   * ledger.expect('resp_1', 'gpt-5', 'openai');
    * ledger.pendingByModel(); // Map { 'gpt-5' => 1 }
    * ```
    */
   pendingByModel(): Map<string, number> {
-    this.#expire();
     const byModel = new Map<string, number>();
-    for (const entry of this.#entries.values()) {
-      if (!entry.settled) byModel.set(entry.model, (byModel.get(entry.model) ?? 0) + 1);
-    }
+    for (const { model, count } of this.pending()) byModel.set(model, (byModel.get(model) ?? 0) + count);
     return byModel;
+  }
+
+  /**
+   * {@link ResponseLedger.unsettled} by provider and model label (each empty when the call that started the
+   * response did not give it), what the `*_background_responses_pending` gauge reads. At most one entry per
+   * distinct provider and model remembered, in the order each was first met.
+   *
+   * @example
+   * ```ts
+   * const ledger = new ResponseLedger();
+   * ledger.expect('resp_1', 'gpt-5', 'openai');
+   * ledger.expect('resp_2', 'gpt-5', 'openai');
+   * ledger.pending(); // [{ provider: 'openai', model: 'gpt-5', count: 2 }]
+   * ```
+   */
+  pending(): PendingResponses[] {
+    this.#expire();
+    const byKey = new Map<string, PendingResponses>();
+    for (const entry of this.#entries.values()) {
+      if (entry.settled) continue;
+      const key = `${entry.provider}\u0000${entry.model}`;
+      const found = byKey.get(key);
+      if (found === undefined) byKey.set(key, { provider: entry.provider, model: entry.model, count: 1 });
+      else found.count++;
+    }
+    return [...byKey.values()];
   }
 
   /** The model label of the call that started response `id`, when this ledger saw it. */
@@ -117,18 +151,31 @@ export class ResponseLedger {
     return entry === undefined || entry.model === '' ? undefined : entry.model;
   }
 
-  /** Notes a response seen unfinished; `model` is its call's model label (kept if one is already known). */
-  expect(id: string, model: string): void {
+  /**
+   * Notes a response seen unfinished; `model` and `provider` are its call's labels (each kept if one is already
+   * known).
+   */
+  expect(id: string, model: string, provider = ''): void {
     const entry = this.#live(id);
     if (entry?.settled) return;
-    this.#write(id, { model: entry?.model || model, settled: false, at: this.#now() });
+    this.#write(id, {
+      model: entry?.model || model,
+      provider: entry?.provider || provider,
+      settled: false,
+      at: this.#now(),
+    });
   }
 
   /** Notes a response seen in a final state. True the first time: its usage is to be recorded now. */
-  settle(id: string, model = ''): boolean {
+  settle(id: string, model = '', provider = ''): boolean {
     const entry = this.#live(id);
     if (entry?.settled) return false;
-    this.#write(id, { model: entry?.model || model, settled: true, at: this.#now() });
+    this.#write(id, {
+      model: entry?.model || model,
+      provider: entry?.provider || provider,
+      settled: true,
+      at: this.#now(),
+    });
     return true;
   }
 

@@ -10,6 +10,26 @@ import {
 /** Label values of one series: provider, model, operation and the user labels. */
 export type SeriesLabels = Readonly<Record<string, string>>;
 
+/** A histogram series as prom-client keeps it (its `hashMap` values): per-bucket counts keyed by upper bound. */
+export interface HistogramEntry {
+  readonly labels: Readonly<Record<string, unknown>>;
+  readonly bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Where one series' observations of one histogram go: prom-client's own entry, valid while the histogram's
+ * storage is of the same `generation` (a reset replaces it).
+ */
+export interface HistogramSlot {
+  readonly entry: HistogramEntry;
+  readonly generation: number;
+}
+
+/** The histogram series a {@link Series} observes into, by their index in {@link Series.histogramSlots}. */
+export const HISTOGRAM_SLOT = { durationOk: 0, durationError: 1, timeToFirstToken: 2, timePerOutputToken: 3 } as const;
+
 const ERROR_INDEX = new Map<ErrorType, number>(ERROR_TYPES.map((type, index) => [type, index]));
 const OTHER_ERROR_INDEX = ERROR_TYPES.indexOf('other');
 
@@ -23,7 +43,14 @@ export class Series {
   /** The label objects histograms observe with, built once instead of per call. */
   readonly okLabels: SeriesLabels & Pick<ExtraLabels, 'status'>;
   readonly errorLabels: SeriesLabels & Pick<ExtraLabels, 'status'>;
+  /**
+   * prom-client's entries this series observes into, found once per series (and after a reset) so that an
+   * observation costs no label key building or lookup: by {@link HISTOGRAM_SLOT}.
+   */
+  readonly histogramSlots: (HistogramSlot | undefined)[] = [undefined, undefined, undefined, undefined];
   inFlight = 0;
+  /** The metrics' version when a call last changed these totals: a collect rewrites the series changed since. */
+  changed = 0;
   ok = 0;
   error = 0;
   /** Failures by the index of their type in `ERROR_TYPES`. */

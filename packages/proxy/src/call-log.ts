@@ -1,5 +1,5 @@
 import type { CallOutcome, ErrorType, Labels, Operation } from '@llmeter/core';
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** What one proxied call's log line says. Never headers, bodies, or query strings (they can hold API keys). */
 export interface CallLogFields {
@@ -51,10 +51,24 @@ function boundedLabels(labels: Labels | undefined): Labels | undefined {
 /**
  * Writes the one structured line per call: `info` for successes, `warn` for failures. Every string from a client
  * or an upstream is cut to {@link LOGGED_VALUE_MAX_CHARS} characters.
+ *
+ * With `writeLine` (the proxy's own logger, whose lines are pino's default format), the line is built here as
+ * text and handed to the logger's destination: the same JSON, field for field and in the same order, as
+ * `logger[level](fields, 'llm call')` writes, without pino's generic object walk, which cost about a tenth of the
+ * proxy's CPU per call. Any other logger (an embedding program's, with its own formatters) is called as usual.
+ *
+ * @example
+ * ```ts
+ * logCall(pino(), fields); // {"level":30,"time":…,"upstream":"openai",…,"msg":"llm call"}
+ * ```
  */
-export function logCall(logger: Logger, fields: CallLogFields): void {
+export function logCall(logger: Logger, fields: CallLogFields, writeLine?: (line: string) => void): void {
   const level = fields.errorType === undefined ? 'info' : 'warn';
   if (!logger.isLevelEnabled(level)) return;
+  if (writeLine !== undefined) {
+    writeLine(callLine(logger, level, fields));
+    return;
+  }
   const { outcome } = fields;
   const endedAt = outcome.endedAt ?? performance.now();
   const line: Record<string, unknown> = {
@@ -77,6 +91,47 @@ export function logCall(logger: Logger, fields: CallLogFields): void {
     line.usage_source = outcome.usageSource ?? 'reported';
   }
   logger[level](line, 'llm call');
+}
+
+/** What pino keeps on a logger that a line begins with: its time function and its bindings (pid, hostname, name). */
+interface PinoLineParts {
+  [pino.symbols.timeSym]: () => string;
+  [pino.symbols.chindingsSym]: string;
+}
+
+/**
+ * The line pino's default format writes for `logger[level](fields, 'llm call')` (its level as a number, its
+ * time, its bindings, the fields without the undefined ones, the message), ended by a newline.
+ */
+export function callLine(logger: Logger, level: 'info' | 'warn', fields: CallLogFields): string {
+  const parts = logger as unknown as PinoLineParts;
+  const { outcome } = fields;
+  const endedAt = outcome.endedAt ?? performance.now();
+  let line = `{"level":${logger.levels.values[level]}${parts[pino.symbols.timeSym]()}${parts[pino.symbols.chindingsSym]}`;
+  line += `,"upstream":${JSON.stringify(fields.upstream)},"method":${text(fields.method)},"path":${text(fields.path)}`;
+  if (fields.model) line += `,"model":${text(fields.model)}`;
+  line += `,"operation":${JSON.stringify(fields.operation)},"stream":${fields.stream}`;
+  if (fields.status !== undefined) line += `,"status":${number(fields.status)}`;
+  if (fields.errorType !== undefined) line += `,"error_type":${JSON.stringify(fields.errorType)}`;
+  line += `,"duration_ms":${number(round(endedAt - fields.startedAt))}`;
+  if (fields.firstTokenAt !== undefined) line += `,"ttft_ms":${number(round(fields.firstTokenAt - fields.startedAt))}`;
+  if (outcome.responseModel !== undefined) line += `,"response_model":${text(outcome.responseModel)}`;
+  if (fields.labels !== undefined) line += `,"labels":${JSON.stringify(boundedLabels(fields.labels))}`;
+  if (outcome.usage) {
+    line += `,"input_tokens":${number(outcome.usage.input)},"output_tokens":${number(outcome.usage.output)}`;
+    line += `,"usage_source":${JSON.stringify(outcome.usageSource ?? 'reported')}`;
+  }
+  return `${line},"msg":"llm call"}\n`;
+}
+
+/** A client's or an upstream's string as a bounded JSON string. */
+function text(value: string): string {
+  return JSON.stringify(boundedForLog(value));
+}
+
+/** A number as pino writes it: `null` when not finite. */
+function number(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 function round(ms: number): number {

@@ -33,10 +33,16 @@ export interface ObservedBody {
 
 /** Reads a copy of the response body the client receives, and tells what it said about the call. */
 export interface ResponseObserver {
-  /** Bytes just written to the client (the proxy keeps no reference to them after this returns). */
+  /**
+   * Bytes passed on to the client (written at the end of this turn, with the others of the turn): the proxy
+   * changes them no more, and keeps no reference to them once written.
+   */
   take(chunk: Buffer, writtenAt: number): void;
-  /** What the body said once it ended, or stopped (`transport`); waits for a decompressing copy to drain. */
-  finish(transport: TransportEnding): Promise<ObservedBody>;
+  /**
+   * What the body said once it ended, or stopped (`transport`): at once when it is all read, or once a
+   * decompressing copy drained.
+   */
+  finish(transport: TransportEnding): ObservedBody | Promise<ObservedBody>;
 }
 
 /** What observers need to know about the call. */
@@ -242,8 +248,13 @@ export class SseObserver implements ResponseObserver {
     }
   }
 
-  async finish(transport: TransportEnding): Promise<ObservedBody> {
-    if (this.#decoder !== undefined && !this.#stopped) await drain(this.#decoder);
+  finish(transport: TransportEnding): ObservedBody | Promise<ObservedBody> {
+    // Without a decompressing copy to wait for, everything is read: the call is recorded in this turn.
+    if (this.#decoder === undefined || this.#stopped) return this.#observed(transport);
+    return drain(this.#decoder).then(() => this.#observed(transport));
+  }
+
+  #observed(transport: TransportEnding): ObservedBody {
     this.#parser?.end();
     const { format, operation, model, requestBody } = this.#call;
     let summary: StreamSummary = this.#accumulator.summary();
@@ -286,14 +297,16 @@ export class JsonObserver implements ResponseObserver {
     else this.#chunks.push(chunk);
   }
 
-  async finish(transport: TransportEnding): Promise<ObservedBody> {
+  finish(transport: TransportEnding): ObservedBody {
     if (transport !== 'complete' || this.#size > this.#limit) {
       this.#chunks = [];
       return {};
     }
     let body: unknown;
     try {
-      const bytes = decodeWhole(Buffer.concat(this.#chunks, this.#size), this.#encoding, this.#limit);
+      const chunks = this.#chunks;
+      const whole = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, this.#size);
+      const bytes = decodeWhole(whole, this.#encoding, this.#limit);
       body = JSON.parse(bytes.toString('utf8'));
     } catch {
       // Not JSON after all (or not decodable): the call still counts, without usage.

@@ -89,6 +89,17 @@ describe('ContentChunkLane', () => {
     expect(await observed(Array.from(stream, (byte) => Buffer.from([byte])))).toEqual(plainRead(stream));
   });
 
+  it('reads as the parser does an event of a read that differs from the template in any one byte', async () => {
+    // Events after the first of one read are compared four bytes at a time: each byte of the template's prefix
+    // and suffix (whole words and the last few bytes) is changed once.
+    const line = `data: ${chunk('ab')}`;
+    for (let at = 0; at < line.length; at++) {
+      const changed = `${line.slice(0, at)}${line[at] === 'x' ? 'y' : 'x'}${line.slice(at + 1)}`;
+      const stream = Buffer.from(`${line}\n\n${line}\n\n${changed}\n\n${line}\n\ndata: ${FINISH}\n\n`);
+      expect(await observed([stream])).toEqual(plainRead(stream));
+    }
+  });
+
   it('takes an event only at an event boundary: a line that ends a chunk may open an event', async () => {
     const pieces = [`data: ${chunk('a')}\n\n`, 'event: error\n', `data: ${chunk('b')}\n\n`, `data: ${chunk('c')}\n`];
     const more = [`\ndata: ${chunk('d')}\n\n`, `data: ${chunk('e')}\n`, `data: ${chunk('f')}\n\n`];

@@ -39,15 +39,17 @@ export function forwardedRequestHeaders(
   allowedLabels: ReadonlyMap<string, string>,
   bodyLength: number | undefined,
 ): ForwardedRequestHeaders {
-  const dropped = connectionTokens(rawHeaders);
-  const headers: string[] = ['host', upstreamHost];
+  // One pass: the headers a `Connection` header names (rarely any) are taken out afterwards.
+  let dropped: Set<string> | undefined;
+  let headers: string[] = ['host', upstreamHost];
   let labels: Record<string, string> | undefined;
+  const readLabels = allowedLabels.size > 0;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const value = rawHeaders[i + 1] as string;
     const lower = name.toLowerCase();
     if (lower.startsWith(LLMETER_PREFIX)) {
-      if (lower.startsWith(LABEL_HEADER_PREFIX)) {
+      if (readLabels && lower.startsWith(LABEL_HEADER_PREFIX)) {
         const label = allowedLabels.get(lower.slice(LABEL_HEADER_PREFIX.length));
         if (label !== undefined && value !== '') {
           labels ??= {};
@@ -56,10 +58,12 @@ export function forwardedRequestHeaders(
       }
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || lower === 'host' || lower === 'expect' || dropped?.has(lower)) continue;
+    if (lower === 'connection') dropped = connectionTokens(value, dropped);
+    if (HOP_BY_HOP.has(lower) || lower === 'host' || lower === 'expect') continue;
     if (lower === 'content-length' && bodyLength !== undefined) continue;
     headers.push(name, value);
   }
+  if (dropped !== undefined) headers = withoutNames(headers, dropped, 2);
   if (bodyLength !== undefined) headers.push('content-length', String(bodyLength));
   return { headers, labels };
 }
@@ -69,16 +73,17 @@ export function forwardedRequestHeaders(
  * body for the client's own connection), and `Content-Length` when the proxy changes the body.
  */
 export function forwardedResponseHeaders(rawHeaders: readonly string[], bodyChanged: boolean): string[] {
-  const dropped = connectionTokens(rawHeaders);
+  let dropped: Set<string> | undefined;
   const headers: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue;
+    if (lower === 'connection') dropped = connectionTokens(rawHeaders[i + 1] as string, dropped);
+    if (HOP_BY_HOP.has(lower)) continue;
     if (bodyChanged && lower === 'content-length') continue;
     headers.push(name, rawHeaders[i + 1] as string);
   }
-  return headers;
+  return dropped === undefined ? headers : withoutNames(headers, dropped, 0);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -103,19 +108,26 @@ export function headerText(value: string): string {
   }
 }
 
-/** Header names a `Connection` header lists: hop-by-hop for this message too. */
-function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefined {
-  let tokens: Set<string> | undefined;
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() !== 'connection') continue;
-    for (const token of (rawHeaders[i + 1] as string).split(',')) {
-      const trimmed = token.trim().toLowerCase();
-      if (trimmed === '' || trimmed === 'close' || trimmed === 'keep-alive') continue;
-      tokens ??= new Set();
-      tokens.add(trimmed);
-    }
+/** `tokens` plus the header names a `Connection` header's value lists (hop-by-hop for this message too). */
+function connectionTokens(value: string, tokens: Set<string> | undefined): Set<string> | undefined {
+  let names = tokens;
+  for (const token of value.split(',')) {
+    const trimmed = token.trim().toLowerCase();
+    if (trimmed === '' || trimmed === 'close' || trimmed === 'keep-alive') continue;
+    names ??= new Set();
+    names.add(trimmed);
   }
-  return tokens;
+  return names;
+}
+
+/** A raw header list without the headers named in `names`, from index `from` on (the ones before are kept). */
+function withoutNames(rawHeaders: readonly string[], names: ReadonlySet<string>, from: number): string[] {
+  const headers = rawHeaders.slice(0, from);
+  for (let i = from; i + 1 < rawHeaders.length; i += 2) {
+    const key = rawHeaders[i] as string;
+    if (!names.has(key.toLowerCase())) headers.push(key, rawHeaders[i + 1] as string);
+  }
+  return headers;
 }
 
 /** A raw header list with every `name` header replaced by one `name: value`. */
@@ -127,4 +139,20 @@ export function withHeader(rawHeaders: readonly string[], name: string, value: s
   }
   headers.push(name, value);
   return headers;
+}
+
+/**
+ * Whether a raw header list has a header of a provider's rate-limit families (`x-ratelimit-*`, OpenAI's;
+ * `anthropic-ratelimit-*`): the meter looks for a dozen names in each response, and most responses of other
+ * APIs (and of local models) have none of them, so the lookups are skipped for those.
+ */
+export function hasRateLimitHeaders(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    const first = name.charCodeAt(0) | 0x20;
+    if (first !== 0x78 /* x */ && first !== 0x61 /* a */) continue;
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-ratelimit-') || lower.startsWith('anthropic-ratelimit-')) return true;
+  }
+  return false;
 }

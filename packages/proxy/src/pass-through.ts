@@ -30,12 +30,17 @@ import {
   type ResponseObserver,
   SseObserver,
 } from './call-observer.js';
-import type { BodyLimits, StreamUsageMode } from './config.js';
+import type { BodyLimits, StreamUsageMode, Upstream } from './config.js';
 import { ContentChunkLane } from './content-chunk-lane.js';
 import { contentDecoder, isEncoded } from './content-decoding.js';
-import { forwardedRequestHeaders, forwardedResponseHeaders, withHeader } from './forwarded-headers.js';
+import {
+  forwardedRequestHeaders,
+  forwardedResponseHeaders,
+  hasRateLimitHeaders,
+  withHeader,
+} from './forwarded-headers.js';
 import { KEY_ID_LABEL } from './key-id.js';
-import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBody } from './request-body.js';
+import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBodyThen } from './request-body.js';
 import { isRejection, type Route, type Router } from './routing.js';
 import {
   sendProxyError,
@@ -55,6 +60,11 @@ export interface PassThroughOptions {
   /** Label names clients may set with `x-llmeter-label-NAME`. */
   labelHeaders: readonly string[];
   logger: Logger;
+  /**
+   * Where call lines go as text when `logger` writes pino's default format to it (the proxy's own logger):
+   * they are then built by hand rather than by pino (see call-log.ts). Undefined: through `logger`.
+   */
+  writeCallLine?: ((line: string) => void) | undefined;
   /** The `key_id` label of a request (see key-id.ts); none when undefined. */
   keyId?: ((rawHeaders: readonly string[], target: string) => string | undefined) | undefined;
 }
@@ -83,12 +93,23 @@ export class PassThrough {
   };
   /** Requests under way, with their exchange once their call started. */
   readonly #open = new Map<ServerResponse, Exchange | undefined>();
+  /** Each configured upstream's request target (a handful: one per upstream). */
+  readonly #targets = new Map<Upstream, UpstreamTarget>();
+  /** What each recent API path names (its wire format, operation): the same few paths come again and again. */
+  readonly #pathFactsOf = new Map<string, PathFacts>();
   /** Upstreams that refused a request for the `stream_options` the proxy added: later calls go without it. */
   readonly #refusesStreamUsage = new Set<string>();
   #idleWaiters: (() => void)[] = [];
+  /** The meter's ledger of OpenAI responses (one per registry). */
+  readonly ledger: ResponseLedger;
+  /** @internal Tells the logger about a measurement that failed (one function for every call). */
+  readonly reportMeasurementError = (failure: unknown): void => {
+    this.options.logger.warn({ err: failure }, 'a measurement failed and was skipped');
+  };
 
   constructor(options: PassThroughOptions) {
     this.options = options;
+    this.ledger = responseLedgerFor(options.meter.registry);
     this.allowedLabels = new Map(options.labelHeaders.map((label) => [label.toLowerCase(), label]));
   }
 
@@ -96,18 +117,18 @@ export class PassThrough {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
     this.#open.set(res, undefined);
-    res.on('error', () => {});
+    res.on('error', ignoreError);
     const target = req.url ?? '/';
     const route = this.options.router.route(target);
     if (isRejection(route)) {
       this.#refuse(req, res, 'invalid_request_target', route.rejected, wireFormatForPath(target));
       return;
     }
-    const format = wireFormatForPath(route.apiPath);
-    let operation = format?.operationForPath(route.apiPath) ?? 'other';
+    const { format, operation: pathOperation, responseId: pathResponseId } = this.#pathFacts(route.apiPath);
+    let operation = pathOperation;
     // A response's own path (poll, resume, cancel) names the response whose usage it may carry; deleting one
     // (or any other method there) is no model call.
-    let responseId = format === openAiWireFormat ? responseIdOfPath(route.apiPath) : undefined;
+    let responseId = pathResponseId;
     if (responseId !== undefined && req.method !== 'GET' && req.method !== 'POST') {
       operation = 'other';
       responseId = undefined;
@@ -119,9 +140,11 @@ export class PassThrough {
       return;
     }
     const limit = this.options.limits.requestBodyBytes;
-    readRequestBody(req, limit).then(
+    readRequestBodyThen(
+      req,
+      limit,
       (body) => sendGuarded(exchange, body),
-      (error: unknown) => {
+      (error) => {
         if (error instanceof BodyTooLargeError) this.#refuse(req, res, 'request_too_large', error.message, format);
         else this.release(res);
       },
@@ -148,6 +171,23 @@ export class PassThrough {
   /** The agent for an upstream's protocol; keep-alive, so each call does not pay a new connection. */
   agentFor(protocol: string): http.Agent {
     return protocol === 'https:' ? this.#agents['https:'] : this.#agents['http:'];
+  }
+
+  /** @internal Where requests to `upstream` go, read from its URL once. */
+  targetOf(upstream: Upstream): UpstreamTarget {
+    let target = this.#targets.get(upstream);
+    if (target === undefined) {
+      const { url } = upstream;
+      target = {
+        transport: url.protocol === 'https:' ? https : http,
+        protocol: url.protocol,
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        agent: this.agentFor(url.protocol),
+      };
+      this.#targets.set(upstream, target);
+    }
+    return target;
   }
 
   /** Whether upstream `name` refused the stream usage option the proxy asks for (so it is no longer asked). */
@@ -196,6 +236,24 @@ export class PassThrough {
     for (const resolve of waiters) resolve();
   }
 
+  /** The wire format, operation and response id an API path names; remembered for short paths without an id. */
+  #pathFacts(apiPath: string): PathFacts {
+    const known = this.#pathFactsOf.get(apiPath);
+    if (known !== undefined) return known;
+    const format = wireFormatForPath(apiPath);
+    const facts: PathFacts = {
+      format,
+      operation: format?.operationForPath(apiPath) ?? 'other',
+      responseId: format === openAiWireFormat ? responseIdOfPath(apiPath) : undefined,
+    };
+    // A path naming a response is seen a few times at most; long ones are not worth the memory.
+    if (facts.responseId === undefined && apiPath.length <= REMEMBERED_PATH_CHARS) {
+      if (this.#pathFactsOf.size >= REMEMBERED_PATHS) this.#pathFactsOf.clear();
+      this.#pathFactsOf.set(apiPath, facts);
+    }
+    return facts;
+  }
+
   #refuse(
     req: IncomingMessage,
     res: ServerResponse,
@@ -212,6 +270,28 @@ export class PassThrough {
     sendProxyError(res, code, message, format, bodyUnsent);
   }
 }
+
+/** Where requests to one upstream go: the parts of its URL `http.request` takes, and its agent. */
+interface UpstreamTarget {
+  transport: typeof http | typeof https;
+  protocol: string;
+  /** Without an IPv6 address's brackets. */
+  hostname: string;
+  port: number | undefined;
+  agent: http.Agent;
+}
+
+/** What an API path names, whatever the request. */
+interface PathFacts {
+  format: WireFormat | undefined;
+  operation: Operation;
+  /** The OpenAI response a poll, resume or cancel path names. */
+  responseId: string | undefined;
+}
+
+/** How many API paths' facts are remembered (then forgotten all at once), and the longest path remembered. */
+const REMEMBERED_PATHS = 256;
+const REMEMBERED_PATH_CHARS = 512;
 
 /** One proxied request: its upstream request, its response, and its call record. */
 class Exchange {
@@ -305,7 +385,7 @@ class Exchange {
     }
     if (this.#responseId !== undefined) {
       // A poll names no model: it joins the series of the call that started the response, when this process saw it.
-      this.#model ||= responseLedgerFor(options.meter.registry).modelOf(this.#responseId) ?? '';
+      this.#model ||= this.#proxy.ledger.modelOf(this.#responseId) ?? '';
       if (this.#req.method === 'GET') this.#stream = asksForStream(this.#req.url ?? '');
     }
     this.#body = sent;
@@ -340,7 +420,7 @@ class Exchange {
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
   abort(): void {
-    if (this.#call !== undefined) void this.#finish('aborted');
+    if (this.#call !== undefined) this.#finish('aborted');
     this.#cutUpstream();
     this.#res.destroy();
   }
@@ -351,24 +431,25 @@ class Exchange {
    * Idle pooled connections are closed before the upstream closes them instead ({@link UPSTREAM_IDLE_SOCKET_MS}).
    */
   #request(): void {
-    const { url } = this.#route.upstream;
-    const transport = url.protocol === 'https:' ? https : http;
+    const target = this.#proxy.targetOf(this.#route.upstream);
     const timeoutMs = this.#proxy.options.upstreamTimeoutMs;
-    const upstreamReq = transport.request({
-      protocol: url.protocol,
-      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-      port: url.port === '' ? undefined : Number(url.port),
+    const upstreamReq = target.transport.request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
       method: this.#req.method,
       path: this.#route.upstreamPath,
       headers: this.#headers,
-      agent: this.#proxy.agentFor(url.protocol),
+      agent: target.agent,
       // The agent's timeout is for idle pooled connections; a request waits for its upstream this long.
       timeout: timeoutMs,
     });
     this.#upstreamReq = upstreamReq;
     // Only the request under way speaks for the call: a first one refused (and resent) is done with.
     const current = (): boolean => this.#upstreamReq === upstreamReq;
-    upstreamReq.setTimeout(timeoutMs, () => {
+    // The `timeout` option above set the socket's timeout (from the moment it is assigned, connecting or
+    // reused) and relays its expiry as this event: `setTimeout()` here would set a second timer on each request.
+    upstreamReq.on('timeout', () => {
       if (!current()) return;
       this.#timeout = new UpstreamTimeoutError(`upstream "${this.#route.upstream.name}" went silent`);
       upstreamReq.destroy(this.#timeout);
@@ -406,7 +487,7 @@ class Exchange {
     if (this.#timeout !== undefined) {
       this.#status = 504;
       sendProxyError(this.#res, 'upstream_timeout', `upstream "${name}" did not answer in time`, this.#format);
-      void this.#finish('failed', this.#timeout);
+      this.#finish('failed', this.#timeout);
     } else if (code?.startsWith('HPE_')) {
       // llhttp could not parse what came back: not a response at all.
       this.#invalidResponse(`sent bytes that are not an HTTP response (${code})`, error);
@@ -415,7 +496,7 @@ class Exchange {
       const message = `upstream "${name}" is unreachable (${code ?? error.message})`;
       this.#proxy.options.meter.upstreamConnectionError(name);
       sendProxyError(this.#res, 'upstream_unreachable', message, this.#format);
-      void this.#finish('failed', new UpstreamConnectionError(message, { cause: error }));
+      this.#finish('failed', new UpstreamConnectionError(message, { cause: error }));
     }
   }
 
@@ -430,7 +511,7 @@ class Exchange {
     this.#status = 502;
     this.#recordedStatus = 502;
     sendProxyError(this.#res, 'upstream_invalid_response', message, this.#format);
-    void this.#finish('failed', new UpstreamProtocolError(message, { cause }));
+    this.#finish('failed', new UpstreamProtocolError(message, { cause }));
   }
 
   #onResponse(upstreamRes: IncomingMessage): void {
@@ -452,11 +533,13 @@ class Exchange {
     this.#status = status;
     this.#recordedStatus = status;
     const upstreamName = this.#route.upstream.name;
-    // Every response reports the provider's rate limits, a 429 or a 400 included.
-    this.#proxy.options.meter.observeRateLimits(upstreamName, this.#model, (name) => {
-      const value = upstreamRes.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    });
+    // Every response reports the provider's rate limits, a 429 or a 400 included (when it has any).
+    if (hasRateLimitHeaders(upstreamRes.rawHeaders)) {
+      this.#proxy.options.meter.observeRateLimits(upstreamName, this.#model, (name) => {
+        const value = upstreamRes.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      });
+    }
     const contentType = upstreamRes.headers['content-type']?.toLowerCase() ?? '';
     const encoding = upstreamRes.headers['content-encoding'];
     if (status === 400 && this.#injected && !this.#resent && !isEncoded(encoding)) {
@@ -471,7 +554,7 @@ class Exchange {
     let filter: UsageChunkFilter | undefined;
     const call = this.#call;
     if (status < 400 && format !== undefined && call !== undefined) {
-      const ledger = responseLedgerFor(this.#proxy.options.meter.registry);
+      const ledger = this.#proxy.ledger;
       const model = this.#model;
       const observed = {
         format,
@@ -482,7 +565,7 @@ class Exchange {
         onResponseSeen:
           this.#operation === 'responses'
             ? (state: ResponseState) => {
-                if (state.background && !state.final) ledger.expect(state.id, model);
+                if (state.background && !state.final) ledger.expect(state.id, model, this.#route.upstream.name);
               }
             : undefined,
       };
@@ -556,7 +639,7 @@ class Exchange {
       }
       if (ended) {
         res.end(Buffer.concat(chunks, size));
-        void this.#finish('complete');
+        this.#finish('complete');
         return;
       }
       res.write(Buffer.concat(chunks, size));
@@ -579,7 +662,7 @@ class Exchange {
     upstreamRes.on('close', () => {
       if (upstreamRes.complete || this.#finished || this.#resent) return;
       this.#res.destroy();
-      void this.#finish('failed', this.#timeout);
+      this.#finish('failed', this.#timeout);
     });
   }
 
@@ -616,36 +699,55 @@ class Exchange {
     const resume = (): void => {
       body.resume();
     };
+    // The chunks of one turn go to the client in one write at its end: one socket read of a stream whose events
+    // came back to back holds dozens of HTTP chunks, and one write each (a chunk header, a buffer for the socket)
+    // cost about what the rest of the proxy's work on them does. node:http corks the socket until then anyway,
+    // so the client gets the same bytes no later.
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const flush = (): void => {
+      if (held.length === 0) return;
+      const bytes = held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, heldBytes);
+      held = [];
+      heldBytes = 0;
+      if (res.destroyed || res.writableEnded) return;
+      if (!res.write(bytes)) {
+        body.pause();
+        res.once('drain', resume);
+      }
+    };
+    const hold = (bytes: Buffer): void => {
+      if (held.length === 0) process.nextTick(flush);
+      held.push(bytes);
+      heldBytes += bytes.length;
+    };
     body.on('data', (chunk: Buffer) => {
-      let flowing: boolean;
       if (filter !== undefined) {
         const filtered = filter.push(chunk);
         if (filtered.bytes.length === 0) return;
         this.#bodyWritten = true;
-        flowing = res.write(filtered.bytes);
+        hold(filtered.bytes);
         if (filtered.content && call?.firstTokenAt === undefined) call?.markFirstToken(performance.now());
       } else {
         this.#bodyWritten = true;
-        flowing = res.write(chunk);
+        hold(chunk);
         // The clock is read only while time to first token is still to be marked (not for every chunk).
         observer?.take(chunk, call?.firstTokenAt === undefined ? performance.now() : 0);
       }
-      if (!flowing) {
-        body.pause();
-        res.once('drain', resume);
-      }
     });
     body.on('end', () => {
+      flush();
       const rest = filter?.end();
       if (rest !== undefined && rest.length > 0) res.write(rest);
       res.end();
-      void this.#finish('complete');
+      this.#finish('complete');
     });
     decoder?.on('error', (error) => {
       // Not what its Content-Encoding says: the client's copy is cut, as for a body the upstream cut.
+      flush();
       this.#cutUpstream();
       res.destroy();
-      void this.#finish(
+      this.#finish(
         'failed',
         new UpstreamProtocolError(`upstream "${this.#route.upstream.name}" sent a body that does not decode`, {
           cause: error,
@@ -656,9 +758,10 @@ class Exchange {
     upstreamRes.on('close', () => {
       if (upstreamRes.complete || this.#finished) return;
       // The upstream cut the body short: so does the client's copy, rather than ending it as if it were whole.
+      flush();
       this.#decoder?.destroy();
       res.destroy();
-      void this.#finish('failed', this.#timeout);
+      this.#finish('failed', this.#timeout);
     });
   }
 
@@ -683,7 +786,7 @@ class Exchange {
       // A logger that fails must not stop the answer below.
     }
     sendProxyError(this.#res, 'proxy_error', 'llmeter could not handle this request', this.#format);
-    if (this.#call) void this.#finish('failed', failure);
+    if (this.#call) this.#finish('failed', failure);
     else this.#proxy.release(this.#res);
   }
 
@@ -694,20 +797,48 @@ class Exchange {
     }
     // The client went away: cancel the upstream call, which is recorded as aborted.
     this.#cutUpstream();
-    if (this.#call) void this.#finish('aborted');
+    if (this.#call) this.#finish('aborted');
     else this.#proxy.release(this.#res);
   }
 
   /**
    * Records the call, once, however it ended: what the transport did, the upstream's status, and what the
-   * body said go to core's `callOutcome`, which decides (the same way as for the SDK). Never rejects: a
-   * failure to record or log is reported to the logger, and the request is released in any case.
+   * body said go to core's `callOutcome`, which decides (the same way as for the SDK). Never throws: a
+   * failure to record or log is reported to the logger, and the request is released in any case. A body read
+   * whole (JSON) is recorded in this turn; a decompressing copy is waited for.
    */
-  async #finish(transport: TransportEnding, error?: Error): Promise<void> {
+  #finish(transport: TransportEnding, error?: Error): void {
     if (this.#finished) return;
     this.#finished = true;
+    const call = this.#call;
+    if (call === undefined) {
+      this.#proxy.release(this.#res);
+      return;
+    }
+    const endedAt = performance.now();
+    let observed: ObservedBody | Promise<ObservedBody> = {};
     try {
-      await this.#record(transport, error);
+      if (this.#observer !== undefined) observed = this.#observer.finish(transport);
+    } catch {
+      // A copy that cannot be read leaves the call counted, without usage.
+    }
+    if (observed instanceof Promise) {
+      observed.then(
+        (body) => this.#record(call, transport, error, endedAt, body),
+        () => this.#record(call, transport, error, endedAt, {}),
+      );
+    } else this.#record(call, transport, error, endedAt, observed);
+  }
+
+  #record(
+    call: InFlightCall,
+    transport: TransportEnding,
+    error: Error | undefined,
+    endedAt: number,
+    observed: ObservedBody,
+  ): void {
+    try {
+      this.#recordOutcome(call, transport, error, endedAt, observed);
     } catch (failure) {
       try {
         this.#proxy.options.logger.warn({ err: failure }, 'a call could not be recorded');
@@ -719,45 +850,46 @@ class Exchange {
     }
   }
 
-  async #record(transport: TransportEnding, error: Error | undefined): Promise<void> {
-    const call = this.#call;
-    if (call === undefined) return;
-    const endedAt = performance.now();
-    let observed: ObservedBody = {};
-    try {
-      if (this.#observer !== undefined) observed = await this.#observer.finish(transport);
-    } catch {
-      // A copy that cannot be read leaves the call counted, without usage.
-    }
+  #recordOutcome(
+    call: InFlightCall,
+    transport: TransportEnding,
+    error: Error | undefined,
+    endedAt: number,
+    observed: ObservedBody,
+  ): void {
     const status = this.#status;
     const { logger } = this.#proxy.options;
-    const onError = (failure: unknown): void => logger.warn({ err: failure }, 'a measurement failed and was skipped');
     const outcome = callOutcome({
       transport,
       status: this.#recordedStatus,
       error,
       ...observed,
       endedAt,
-      onError,
-      ledger: responseLedgerFor(this.#proxy.options.meter.registry),
+      onError: this.#proxy.reportMeasurementError,
+      ledger: this.#proxy.ledger,
       responseId: this.#responseId,
       model: this.#model,
+      provider: this.#route.upstream.name,
     });
     call.end(outcome);
-    logCall(logger, {
-      upstream: this.#route.upstream.name,
-      method: this.#req.method ?? 'GET',
-      path: this.#route.apiPath,
-      model: this.#model,
-      operation: this.#operation,
-      stream: this.#stream,
-      status,
-      errorType: outcome.errorType,
-      startedAt: this.#startedAt,
-      firstTokenAt: call.firstTokenAt,
-      outcome,
-      labels: this.#labels,
-    });
+    logCall(
+      logger,
+      {
+        upstream: this.#route.upstream.name,
+        method: this.#req.method ?? 'GET',
+        path: this.#route.apiPath,
+        model: this.#model,
+        operation: this.#operation,
+        stream: this.#stream,
+        status,
+        errorType: outcome.errorType,
+        startedAt: this.#startedAt,
+        firstTokenAt: call.firstTokenAt,
+        outcome,
+        labels: this.#labels,
+      },
+      this.#proxy.options.writeCallLine,
+    );
   }
 }
 
@@ -779,6 +911,9 @@ function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
   }
   return headers;
 }
+
+/** Errors on a client's response (a reset connection) end nothing the proxy must do: the 'close' handler does. */
+function ignoreError(): void {}
 
 /** Sends a stream's headers, unless its first bytes (or its end) already took them. */
 function flushStreamHeaders(exchange: Exchange): void {

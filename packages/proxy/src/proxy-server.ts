@@ -80,8 +80,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
         periodicFlush: 250,
         contentMode: 'buffer',
       });
-  const logger =
-    givenLogger ?? pino({ name: 'llmeter', level: config.logLevel }, destination && linesAsBuffers(destination));
+  const lines = destination && linesAsBuffers(destination);
+  const logger = givenLogger ?? pino({ name: 'llmeter', level: config.logLevel }, lines);
   let meter: Meter;
   try {
     meter = createMeter({
@@ -111,6 +111,8 @@ export async function startProxy(options: StartProxyOptions = {}): Promise<Runni
     upstreamTimeoutMs: config.timeouts.upstreamMs,
     labelHeaders: config.labelHeaders,
     logger,
+    // The proxy's own logger writes pino's default format: call lines are built as text (see call-log.ts).
+    writeCallLine: lines && ((line: string) => lines.write(line)),
     keyId: config.keyIdSalt === undefined ? undefined : keyIdReader(config.keyIdSalt),
   });
   const ownDashboard =

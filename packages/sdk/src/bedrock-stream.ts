@@ -11,7 +11,9 @@ export interface BedrockStreamCall extends Omit<FollowedStreamCall, 'operation' 
 }
 
 // A stream the caller drops without reading it to its end or breaking out of it is recorded as aborted once
-// garbage-collected, rather than left in flight forever.
+// garbage-collected, rather than left in flight forever. One registration per stream: the SDK's iterable, which
+// every iterator over it holds (a `for await` holds only the iterator), taken back as soon as the stream is
+// recorded (see sdk-stream.ts: a registered object outlives V8's young-generation collections).
 const droppedStreams = new FinalizationRegistry<FollowedStream>((stream) => stream.end('aborted'));
 
 /** How a Bedrock stream's iterator is read: every event shown, a failure after the caller's abort its stop. */
@@ -63,11 +65,8 @@ export function followBedrockStream(source: unknown, info: BedrockStreamCall): b
   const reading = new BedrockStreamReading(info.signal, info);
   Object.defineProperty(source, Symbol.asyncIterator, {
     value: function measuredIterator(this: unknown): AsyncIterator<unknown> {
-      const iterator = new FollowedIterator(Reflect.apply(original, this, []) as AsyncIterator<unknown>, reading);
-      // From now on the caller may hold only this iterator (a `for await` does): watch it rather than the stream.
-      droppedStreams.unregister(reading);
-      if (!reading.stream.ended) droppedStreams.register(iterator, reading.stream, reading);
-      return iterator;
+      // The iterator holds `source`: the caller may hold only the iterator (a `for await` does).
+      return new FollowedIterator(Reflect.apply(original, this, []) as AsyncIterator<unknown>, reading, source);
     },
     writable: true,
     configurable: true,

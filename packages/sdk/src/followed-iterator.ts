@@ -21,10 +21,17 @@ export interface IteratorReading {
 export class FollowedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
   readonly #inner: AsyncIterator<unknown>;
   readonly #reading: IteratorReading;
+  /**
+   * The object the stream is watched through (the SDK's stream, registered for garbage collection once): held
+   * so that it outlives every iterator over it, and its collection means that no reader is left.
+   */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: held, never read: holding it is its purpose.
+  readonly #owner: object | undefined;
 
-  constructor(inner: AsyncIterator<unknown>, reading: IteratorReading) {
+  constructor(inner: AsyncIterator<unknown>, reading: IteratorReading, owner?: object) {
     this.#inner = inner;
     this.#reading = reading;
+    this.#owner = owner;
     // Only an iterator whose source can be thrown into offers `throw` (`yield*` reads an undefined one as none).
     if (inner.throw === undefined) Object.defineProperty(this, 'throw', { value: undefined });
   }

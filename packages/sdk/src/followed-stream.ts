@@ -77,7 +77,8 @@ export class FollowedStream {
     const onError = context.report;
     try {
       const stream = { summary: accumulator.summary(), format, operation, model, requestBody };
-      call.end(callOutcome({ transport, error, stream, endedAt, onError, ledger, responseId, model }));
+      const provider = context.provider;
+      call.end(callOutcome({ transport, error, stream, endedAt, onError, ledger, responseId, model, provider }));
     } catch (failure) {
       // Reading the summary failed (a bug): record what is known without it.
       context.report(failure);

@@ -133,7 +133,7 @@ class CallMeasurement {
     unparsedCalls.unregister(this);
     const { context, responseId, model } = this;
     const ledger = responseLedgerFor(context.meter.registry);
-    endCall(this.call, context.report, { ...end, ledger, responseId, model });
+    endCall(this.call, context.report, { ...end, ledger, responseId, model, provider: context.provider });
   }
 
   /** The call's result is being read: nothing is left for the collection of its promises to catch. */

@@ -55,6 +55,43 @@ describe('Bedrock replies', () => {
       totalTokens: 107,
       cacheReadInputTokens: 60,
       cacheWriteInputTokens: 10,
+      cacheDetails: [{ ttl: '5m', inputTokens: 10 }],
+    });
+  });
+
+  it('splits cache writes by TTL in cacheDetails (1h first), in converse and in the converse-stream metadata', async () => {
+    const usage = { input: 1700, output: 40, cachedInput: 300, cacheWrite: 1200, cacheWrite1h: 800 };
+    const expected = {
+      inputTokens: 200,
+      outputTokens: 40,
+      totalTokens: 1740,
+      cacheReadInputTokens: 300,
+      cacheWriteInputTokens: 1200,
+      cacheDetails: [
+        { ttl: '1h', inputTokens: 800 },
+        { ttl: '5m', inputTokens: 400 },
+      ],
+    };
+    sim.enqueue({ text: 'Hi', usage });
+    const json = (await (await post('/model/m/converse', { messages: [] })).json()) as Record<string, unknown>;
+    expect(json.usage).toEqual(expected);
+    sim.enqueue({ chunks: ['Hi'], usage: { ...usage, cacheWrite1h: 1200 } });
+    const messages = decodeMessages(new Uint8Array(await (await post('/model/m/converse-stream', {})).arrayBuffer()));
+    expect(messages.at(-1)?.payload).toMatchObject({
+      usage: { cacheWriteInputTokens: 1200, cacheDetails: [{ ttl: '1h', inputTokens: 1200 }] },
+    });
+  });
+
+  it("gives an Anthropic model's invoke body Anthropic's cache_creation split", async () => {
+    sim.enqueue({ text: 'Hi', usage: { input: 1324, output: 5, cacheWrite: 1322, cacheWrite1h: 1000 } });
+    const response = await post('/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke', { messages: [] });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body.usage).toEqual({
+      input_tokens: 2,
+      cache_creation_input_tokens: 1322,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 322, ephemeral_1h_input_tokens: 1000 },
+      output_tokens: 5,
     });
   });
 

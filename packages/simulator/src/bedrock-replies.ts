@@ -83,7 +83,11 @@ function isAnthropic(model: string): boolean {
   return /(^|[./])anthropic\./.test(model);
 }
 
-/** Bedrock's `inputTokens` excludes cache reads and writes, as Anthropic's `input_tokens` does. */
+/**
+ * Bedrock's `inputTokens` excludes cache reads and writes, as Anthropic's `input_tokens` does. Cache writes come
+ * with `cacheDetails`, their split by TTL (the SDK's `CacheDetail[]`, 1h before 5m, only TTLs written to), as a
+ * live Converse response with a cache write has it; without cache writes it is left out, as there.
+ */
 function converseUsage(reply: ResolvedReply) {
   const { input, output, cachedInput, cacheWrite } = reply.usage;
   const inputTokens = Math.max(0, input - cachedInput - cacheWrite);
@@ -92,8 +96,23 @@ function converseUsage(reply: ResolvedReply) {
     outputTokens: output,
     totalTokens: inputTokens + output + cachedInput + cacheWrite,
     ...(cachedInput > 0 ? { cacheReadInputTokens: cachedInput } : {}),
-    ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite } : {}),
+    ...(cacheWrite > 0 ? { cacheWriteInputTokens: cacheWrite, cacheDetails: cacheDetails(reply) } : {}),
   };
+}
+
+/** The reply's cache writes by TTL: `cacheWrite1h` of them for an hour, the rest for five minutes. */
+function cacheWritesByTtl(reply: ResolvedReply): { oneHour: number; fiveMinutes: number } {
+  const { cacheWrite, cacheWrite1h } = reply.usage;
+  const oneHour = Math.min(Math.max(0, cacheWrite1h), cacheWrite);
+  return { oneHour, fiveMinutes: cacheWrite - oneHour };
+}
+
+function cacheDetails(reply: ResolvedReply): { ttl: '1h' | '5m'; inputTokens: number }[] {
+  const { oneHour, fiveMinutes } = cacheWritesByTtl(reply);
+  return [
+    ...(oneHour > 0 ? [{ ttl: '1h' as const, inputTokens: oneHour }] : []),
+    ...(fiveMinutes > 0 ? [{ ttl: '5m' as const, inputTokens: fiveMinutes }] : []),
+  ];
 }
 
 function parsedArguments(args: string): unknown {
@@ -164,10 +183,15 @@ function converseStreamPlan(reply: ResolvedReply): BinaryStreamPlan {
 /** Anthropic's usage object, as Anthropic models report it through `InvokeModel`. */
 function anthropicUsage(reply: ResolvedReply, outputTokens: number) {
   const { input, cachedInput, cacheWrite } = reply.usage;
+  const { oneHour, fiveMinutes } = cacheWritesByTtl(reply);
   return {
     input_tokens: Math.max(0, input - cachedInput - cacheWrite),
     cache_creation_input_tokens: cacheWrite,
     cache_read_input_tokens: cachedInput,
+    // Anthropic's split of the writes by TTL; sent only with writes, so bodies without any stay as they were.
+    ...(cacheWrite > 0
+      ? { cache_creation: { ephemeral_5m_input_tokens: fiveMinutes, ephemeral_1h_input_tokens: oneHour } }
+      : {}),
     output_tokens: outputTokens,
   };
 }

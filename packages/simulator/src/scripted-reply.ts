@@ -9,6 +9,8 @@ export interface SimulatedUsage {
   output: number;
   cachedInput?: number;
   cacheWrite?: number;
+  /** Of `cacheWrite`: tokens written to a 1-hour cache (Bedrock Converse `cacheDetails` with `ttl` `1h`). */
+  cacheWrite1h?: number;
   reasoning?: number;
 }
 
@@ -85,6 +87,7 @@ export const DEFAULT_USAGE: Readonly<Required<SimulatedUsage>> = Object.freeze({
   output: 5,
   cachedInput: 0,
   cacheWrite: 0,
+  cacheWrite1h: 0,
   reasoning: 0,
 });
 
@@ -207,7 +210,9 @@ export function parseScriptedReply(json: string): ScriptedReply {
 
 function isUsage(value: unknown): boolean {
   if (!isRecord(value) || typeof value.input !== 'number' || typeof value.output !== 'number') return false;
-  return [value.cachedInput, value.cacheWrite, value.reasoning].every((n) => n === undefined || typeof n === 'number');
+  return [value.cachedInput, value.cacheWrite, value.cacheWrite1h, value.reasoning].every(
+    (n) => n === undefined || typeof n === 'number',
+  );
 }
 
 function fieldError(field: string, expected: string): Error {

@@ -152,6 +152,26 @@ describe('PriceBook overrides', () => {
     expect(book.cost('openai', 'gpt-4o', u)).toBeCloseTo((1000 * 3) / 1e6, 15);
   });
 
+  it('hold for each (provider, model) pair in a run of lookups that switches pair and back', () => {
+    const book = new PriceBook({
+      bundled: false,
+      overrides: {
+        'my-model': { input: 1, output: 0 },
+        'vllm/my-model': { input: 2, output: 0 },
+        other: { input: 3, output: 0 },
+      },
+    });
+    const u = usage(1_000_000, 0, 0, 0, 0);
+    const costs = [
+      ['ollama', 'my-model'],
+      ['ollama', 'my-model'],
+      ['vllm', 'my-model'],
+      ['vllm', 'other'],
+      ['ollama', 'my-model'],
+    ].map(([provider, model]) => book.cost(provider as string, model as string, u));
+    expect(costs).toEqual([1, 1, 2, 3, 1]);
+  });
+
   it('are validated with a typed error', () => {
     const bad: unknown[] = [
       { input: -1, output: 1 },
