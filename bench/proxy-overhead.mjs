@@ -1,7 +1,7 @@
 // Proxy overhead: CPU per request of the proxy process, and added time to first byte, for llmeter's proxy side
 // by side with a bare http-proxy in the same run.
 //
-//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200] [--only CASE]
+//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200] [--only CASE|ttfb] [--ttfb 200]
 //
 // Each proxy runs in a child process of its own (this same file, with --worker), so its process.cpuUsage()
 // counts the proxy alone; the upstream and the load generator run here. Both proxies keep upstream
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    // Sequential requests per contender for the time-to-first-byte figures; `--only ttfb` measures only those.
+    ttfb: { type: 'string', default: '200' },
   },
 });
 
@@ -168,32 +170,46 @@ async function main() {
     );
   }
 
-  if (values.only) {
+  if (values.only && values.only !== 'ttfb') {
     for (const worker of Object.values(workers)) worker.stop();
     closeLoad();
     upstream.close();
     return;
   }
-  // Added time to first byte of a stream: one request at a time, direct vs through each proxy.
-  const ttfb = {};
-  for (const [name, base] of [
+  // Added time to first byte of a stream: one request at a time, direct vs through each proxy, interleaved
+  // request by request (so drift hits each alike), for each stream kind.
+  const targets = [
     ['direct', upstreamUrl],
     ['bare', workers.bare.url],
-    ['llmeter', workers.llmeter.url],
     ...(workers.before ? [['before', workers.before.url]] : []),
+    ['llmeter', workers.llmeter.url],
+  ];
+  const ttfbCount = Number(values.ttfb);
+  console.log(`\nTime to first byte of a stream, ms (median of ${ttfbCount} sequential requests, interleaved)`);
+  for (const [label, body] of [
+    ['asked, spaced', sseAsked],
+    ['injected, spaced', sseInject],
+    ['asked, burst', { ...sseAsked, user: 'burst' }],
+    ['injected, burst', { ...sseInject, user: 'burst' }],
+    ['JSON', jsonBody],
   ]) {
-    const samples = [];
-    for (let i = 0; i < 200; i++) samples.push(await call(base, sseAsked));
-    ttfb[name] = median(samples.slice(20));
+    const samples = new Map(targets.map(([name]) => [name, []]));
+    for (let i = 0; i < 20; i++) for (const [, base] of targets) await call(base, body);
+    for (let i = 0; i < ttfbCount; i++) {
+      for (const [name, base] of targets) samples.get(name).push(await call(base, body));
+    }
+    const direct = median(samples.get('direct'));
+    const added = targets
+      .slice(1)
+      // p90 too: under contention (2 cores, spaced streams) the figures are bimodal and a median hides it.
+      .map(([name]) => {
+        const sorted = samples.get(name).sort((a, b) => a - b);
+        const p90 = sorted[Math.floor(0.9 * (sorted.length - 1))] - direct;
+        return `${name} +${(median(sorted) - direct).toFixed(3)} (p90 +${p90.toFixed(3)})`;
+      })
+      .join('   ');
+    console.log(`${label.padEnd(18)} direct ${direct.toFixed(3)}   ${added}`);
   }
-  console.log('\nTime to first byte of a stream, ms (median of 180 sequential requests)');
-  console.log(
-    `direct ${ttfb.direct.toFixed(3)}   bare http-proxy ${ttfb.bare.toFixed(3)} (+${(ttfb.bare - ttfb.direct).toFixed(3)})` +
-      `   llmeter ${ttfb.llmeter.toFixed(3)} (+${(ttfb.llmeter - ttfb.direct).toFixed(3)})` +
-      (ttfb.before === undefined
-        ? ''
-        : `   before ${ttfb.before.toFixed(3)} (+${(ttfb.before - ttfb.direct).toFixed(3)})`),
-  );
   const rss = async (worker) => `${((await worker.cpu()).rss / 1048576).toFixed(0)} MB`;
   console.log(`\nRSS after the run: bare http-proxy ${await rss(workers.bare)}, llmeter ${await rss(workers.llmeter)}`);
 

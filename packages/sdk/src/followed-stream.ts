@@ -36,8 +36,16 @@ export interface FollowedStreamCall {
 export class FollowedStream {
   #ended = false;
   #broken = false;
+  /** Whether the first content event was seen (then no later event reads the call's first-token time). */
+  #firstTokenSeen = false;
+  // Read on every event: held in fields of their own rather than reached through `info` each time.
+  readonly #accumulator: StreamAccumulator;
+  readonly #decode: ((event: unknown) => unknown) | undefined;
 
-  constructor(private readonly info: FollowedStreamCall) {}
+  constructor(private readonly info: FollowedStreamCall) {
+    this.#accumulator = info.accumulator;
+    this.#decode = info.decode;
+  }
 
   /** Whether the call is recorded already. */
   get ended(): boolean {
@@ -51,13 +59,16 @@ export class FollowedStream {
   push(event: unknown): StreamEventKind | undefined {
     if (this.#broken || this.#ended) return undefined;
     try {
-      const { decode } = this.info;
-      const data = decode === undefined ? event : decode(event);
-      if (data === undefined && decode !== undefined) return undefined;
-      const kind = this.info.accumulator.push(data);
-      if (kind === 'content') {
-        const { call } = this.info;
-        if (call.firstTokenAt === undefined) call.markFirstToken();
+      const decode = this.#decode;
+      let data = event;
+      if (decode !== undefined) {
+        data = decode(event);
+        if (data === undefined) return undefined;
+      }
+      const kind = this.#accumulator.push(data);
+      if (kind === 'content' && !this.#firstTokenSeen) {
+        this.#firstTokenSeen = true;
+        this.info.call.markFirstToken();
       }
       return kind;
     } catch (error) {
