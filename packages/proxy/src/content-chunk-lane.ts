@@ -1,5 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { isRecord, type StreamAccumulator, type StreamEventKind, type StreamSummary } from '@llmeter/core/wire';
+import {
+  plainChunkContent,
+  type StreamAccumulator,
+  type StreamEventKind,
+  type StreamSummary,
+} from '@llmeter/core/wire';
 
 const SPACE = 0x20;
 const QUOTE = 0x22;
@@ -167,7 +172,7 @@ export class ContentChunkLane implements StreamAccumulator {
   #learn(data: string): void {
     if (data.includes('\n') || data.includes('\r')) return;
     const chunk = parse(data);
-    const content = plainContent(chunk);
+    const content = plainChunkContent(chunk);
     if (content === undefined) return;
     const written = `"content":"${content}"`;
     const at = data.indexOf(written);
@@ -175,7 +180,7 @@ export class ContentChunkLane implements StreamAccumulator {
     const prefixText = data.slice(0, at + 11);
     const suffixText = data.slice(at + written.length - 1);
     // The content found is the one a parse reads (not a look-alike elsewhere in the chunk): proven by one parse.
-    if (plainContent(parse(`${prefixText}${content}x${suffixText}`)) !== `${content}x`) return;
+    if (plainChunkContent(parse(`${prefixText}${content}x${suffixText}`)) !== `${content}x`) return;
     this.#templates++;
     this.#generation++;
     this.#prefixText = prefixText;
@@ -252,32 +257,4 @@ function parse(data: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The content of a plain chat content chunk: one choice, without finish reason or legacy `text`, whose delta is
- * only a non-empty `content` string without a quote, backslash or control character; no `type`, `error`, `x_groq`,
- * and `usage` null or absent. What the OpenAI accumulator does with such a chunk: keeps its model, opens its
- * choice, adds its text.
- */
-function plainContent(chunk: unknown): string | undefined {
-  if (!isRecord(chunk) || chunk.type !== undefined || chunk.error !== undefined || chunk.x_groq !== undefined) {
-    return undefined;
-  }
-  if (chunk.usage !== undefined && chunk.usage !== null) return undefined;
-  const choices = chunk.choices;
-  if (!Array.isArray(choices) || choices.length !== 1) return undefined;
-  const choice: unknown = choices[0];
-  if (!isRecord(choice) || choice.text !== undefined) return undefined;
-  if (choice.finish_reason !== null && choice.finish_reason !== undefined) return undefined;
-  const delta = choice.delta;
-  if (!isRecord(delta)) return undefined;
-  const keys = Object.keys(delta);
-  const content = delta.content;
-  if (keys.length !== 1 || keys[0] !== 'content' || typeof content !== 'string' || content === '') return undefined;
-  for (let at = 0; at < content.length; at++) {
-    const code = content.charCodeAt(at);
-    if (code < 0x20 || code === 0x22 || code === 0x5c) return undefined;
-  }
-  return content;
 }

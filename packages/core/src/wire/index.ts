@@ -27,6 +27,7 @@ export {
   openAiResponseState,
   responseIdOfPath,
 } from './openai-response-state.js';
+export { plainChunkContent } from './openai-stream.js';
 export { SSE_EVENT_LENGTH_LIMIT, type SseEvent, SseParser, type SseParserOptions } from './sse-parser.js';
 export { streamUsageToAsk } from './stream-usage.js';
 export type {

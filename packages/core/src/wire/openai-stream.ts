@@ -250,6 +250,38 @@ function errorCode(event: Record<string, unknown>): unknown {
 }
 
 /**
+ * The content of a plain chat content chunk: one choice, without finish reason or legacy `text`, whose delta is
+ * only a non-empty `content` string without a quote, backslash or control character (so its JSON string is the
+ * text itself); no `type`, `error`, `x_groq`, and `usage` null or absent (`"usage": null` is on every chunk of a
+ * stream that asked for usage). What the OpenAI accumulator does with such a chunk: keeps its model, opens its
+ * choice, adds its text. Both readers of such chunks as bytes (this accumulator's template and the proxy's
+ * content lane) recognize them by this one rule.
+ *
+ * @example
+ * ```ts
+ * plainChunkContent({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] }); // 'Hi'
+ * plainChunkContent({ choices: [{ index: 0, delta: { content: 'a"b' }, finish_reason: null }] }); // undefined
+ * ```
+ */
+export function plainChunkContent(chunk: unknown): string | undefined {
+  if (!isRecord(chunk) || chunk.type !== undefined || chunk.error !== undefined || chunk.x_groq !== undefined) {
+    return undefined;
+  }
+  if (chunk.usage !== undefined && chunk.usage !== null) return undefined;
+  const choices = chunk.choices;
+  if (!Array.isArray(choices) || choices.length !== 1) return undefined;
+  const choice: unknown = choices[0];
+  if (!isRecord(choice) || choice.text !== undefined) return undefined;
+  if (choice.finish_reason !== null && choice.finish_reason !== undefined) return undefined;
+  const delta = choice.delta;
+  if (!isRecord(delta)) return undefined;
+  const keys = Object.keys(delta);
+  const content = delta.content;
+  if (keys.length !== 1 || keys[0] !== 'content' || typeof content !== 'string') return undefined;
+  return content !== '' && isPlainText(content) ? content : undefined;
+}
+
+/**
  * A plain chat content chunk (one choice, its delta only `content`, no finish reason, no usage but `null`), as raw text
  * around its content: `prefix` up to the content string's opening quote, `suffix` from its closing quote. A
  * chunk of the same stream that is `prefix` + text + `suffix`, the text without a quote, a backslash or a control
@@ -272,20 +304,8 @@ class ContentChunkTemplate {
 
   /** The template of `data` (parsed: `chunk`), when it is a plain content chunk whose content can be found. */
   static of(data: string, chunk: unknown): ContentChunkTemplate | undefined {
-    if (!isRecord(chunk) || typeof chunk.type === 'string' || chunk.error !== undefined) return undefined;
-    // `"usage": null` is on every chunk of a stream that asked for usage (`include_usage`).
-    if ((chunk.usage !== undefined && chunk.usage !== null) || chunk.x_groq !== undefined) return undefined;
-    const choices = chunk.choices;
-    if (!Array.isArray(choices) || choices.length !== 1) return undefined;
-    const choice: unknown = choices[0];
-    if (!isRecord(choice) || choice.text !== undefined) return undefined;
-    if (choice.finish_reason !== null && choice.finish_reason !== undefined) return undefined;
-    const delta = choice.delta;
-    if (!isRecord(delta)) return undefined;
-    const keys = Object.keys(delta);
-    const content = delta.content;
-    if (keys.length !== 1 || keys[0] !== 'content' || typeof content !== 'string') return undefined;
-    if (content === '' || !isPlainText(content)) return undefined;
+    const content = plainChunkContent(chunk);
+    if (content === undefined) return undefined;
     const written = `"content":"${content}"`;
     const at = data.indexOf(written);
     if (at === -1 || data.indexOf(written, at + 1) !== -1) return undefined;
@@ -296,7 +316,9 @@ class ContentChunkTemplate {
     const probeChoices = field(probe, 'choices');
     const probed = Array.isArray(probeChoices) ? field(field(probeChoices[0], 'delta'), 'content') : undefined;
     if (probed !== `${content}x`) return undefined;
-    return new ContentChunkTemplate(prefix, suffix, stringField(chunk, 'model'), choice.index ?? 0);
+    const choices = field(chunk, 'choices');
+    const index = Array.isArray(choices) ? field(choices[0], 'index') : undefined;
+    return new ContentChunkTemplate(prefix, suffix, stringField(chunk, 'model'), index ?? 0);
   }
 
   /** The content of `data` when it is this template's chunk with other content; else `undefined`. */
