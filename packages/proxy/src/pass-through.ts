@@ -40,6 +40,7 @@ import {
   withHeader,
 } from './forwarded-headers.js';
 import { KEY_ID_LABEL } from './key-id.js';
+import { type OpenRequest, OpenRequests } from './open-requests.js';
 import { BodyTooLargeError, bodyIsBuffered, discardRequestBody, readRequestBodyThen } from './request-body.js';
 import { isRejection, type Route, type Router } from './routing.js';
 import {
@@ -92,7 +93,7 @@ export class PassThrough {
     'https:': new https.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_SOCKET_MS }),
   };
   /** Requests under way, with their exchange once their call started. */
-  readonly #open = new Map<ServerResponse, Exchange | undefined>();
+  readonly #open = new OpenRequests<Exchange>();
   /** Each configured upstream's request target (a handful: one per upstream). */
   readonly #targets = new Map<Upstream, UpstreamTarget>();
   /** What each recent API path names (its wire format, operation): the same few paths come again and again. */
@@ -116,12 +117,12 @@ export class PassThrough {
   /** Handles one request that is not one of llmeter's own routes. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const startedAt = performance.now();
-    this.#open.set(res, undefined);
+    const open = this.#open.add(res);
     res.on('error', ignoreError);
     const target = req.url ?? '/';
     const route = this.options.router.route(target);
     if (isRejection(route)) {
-      this.#refuse(req, res, 'invalid_request_target', route.rejected, wireFormatForPath(target));
+      this.#refuse(req, open, 'invalid_request_target', route.rejected, wireFormatForPath(target));
       return;
     }
     const { format, operation: pathOperation, responseId: pathResponseId } = this.#pathFacts(route.apiPath);
@@ -133,8 +134,8 @@ export class PassThrough {
       operation = 'other';
       responseId = undefined;
     }
-    const exchange = new Exchange(this, req, res, route, format, operation, startedAt, responseId);
-    this.#open.set(res, exchange);
+    const exchange = new Exchange(this, req, open, route, format, operation, startedAt, responseId);
+    open.handler = exchange;
     if (!bodyIsBuffered(req, format?.requestBodyIsJson === true)) {
       sendGuarded(exchange, undefined);
       return;
@@ -145,8 +146,8 @@ export class PassThrough {
       limit,
       (body) => sendGuarded(exchange, body),
       (error) => {
-        if (error instanceof BodyTooLargeError) this.#refuse(req, res, 'request_too_large', error.message, format);
-        else this.release(res);
+        if (error instanceof BodyTooLargeError) this.#refuse(req, open, 'request_too_large', error.message, format);
+        else this.release(open);
       },
     );
   }
@@ -159,12 +160,12 @@ export class PassThrough {
   refuseBeforeBody(req: IncomingMessage, res: ServerResponse): boolean {
     const limit = this.options.limits.requestBodyBytes;
     if (!bodyIsBuffered(req) || !(Number(req.headers['content-length']) > limit)) return false;
-    this.#open.set(res, undefined);
-    res.on('error', () => {});
+    const open = this.#open.add(res);
+    res.on('error', ignoreError);
     const target = req.url ?? '/';
     const route = this.options.router.route(target);
     const format = wireFormatForPath(isRejection(route) ? target : route.apiPath);
-    this.#refuse(req, res, 'request_too_large', new BodyTooLargeError(limit).message, format, true);
+    this.#refuse(req, open, 'request_too_large', new BodyTooLargeError(limit).message, format, true);
     return true;
   }
 
@@ -216,9 +217,9 @@ export class PassThrough {
    * connections are closed. {@link PassThrough.idle} resolves once every record is written.
    */
   abortAll(): void {
-    for (const [res, exchange] of this.#open) {
-      if (exchange === undefined) res.destroy();
-      else exchange.abort();
+    for (const { res, handler } of this.#open.snapshot()) {
+      if (handler === undefined) res.destroy();
+      else handler.abort();
     }
   }
 
@@ -229,8 +230,8 @@ export class PassThrough {
   }
 
   /** @internal A request is done with (its call recorded, if it had one). */
-  release(res: ServerResponse): void {
-    if (!this.#open.delete(res) || this.#open.size > 0) return;
+  release(open: OpenRequest<Exchange>): void {
+    if (!this.#open.remove(open) || this.#open.size > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -256,7 +257,7 @@ export class PassThrough {
 
   #refuse(
     req: IncomingMessage,
-    res: ServerResponse,
+    open: OpenRequest<Exchange>,
     code: 'invalid_request_target' | 'request_too_large',
     message: string,
     format: WireFormat | undefined,
@@ -264,7 +265,8 @@ export class PassThrough {
   ): void {
     this.options.logger.warn({ method: req.method, error: code }, `refused: ${message}`);
     this.options.meter.refused(code);
-    res.once('close', () => this.release(res));
+    const { res } = open;
+    res.once('close', () => this.release(open));
     // A body the client has not sent (it waits for 100 Continue) is not waited for: the connection closes.
     if (!bodyUnsent) discardRequestBody(req, this.options.limits.requestBodyBytes);
     sendProxyError(res, code, message, format, bodyUnsent);
@@ -298,6 +300,8 @@ class Exchange {
   readonly #proxy: PassThrough;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
+  /** This request's place among those under way. */
+  readonly #open: OpenRequest<Exchange>;
   readonly #route: Route;
   readonly #format: WireFormat | undefined;
   readonly #operation: Operation;
@@ -336,7 +340,7 @@ class Exchange {
   constructor(
     proxy: PassThrough,
     req: IncomingMessage,
-    res: ServerResponse,
+    open: OpenRequest<Exchange>,
     route: Route,
     format: WireFormat | undefined,
     operation: Operation,
@@ -346,7 +350,9 @@ class Exchange {
     this.#proxy = proxy;
     this.#responseId = responseId;
     this.#req = req;
+    const { res } = open;
     this.#res = res;
+    this.#open = open;
     this.#route = route;
     this.#format = format;
     this.#operation = operation;
@@ -357,7 +363,7 @@ class Exchange {
   /** Starts the call: reads what the body names, then sends the request upstream. */
   send(body: Buffer | undefined): void {
     if (this.#res.destroyed) {
-      this.#proxy.release(this.#res);
+      this.#proxy.release(this.#open);
       return;
     }
     const sendingAt = performance.now();
@@ -787,18 +793,18 @@ class Exchange {
     }
     sendProxyError(this.#res, 'proxy_error', 'llmeter could not handle this request', this.#format);
     if (this.#call) this.#finish('failed', failure);
-    else this.#proxy.release(this.#res);
+    else this.#proxy.release(this.#open);
   }
 
   #onClientClose(): void {
     if (this.#res.writableFinished || this.#finished) {
-      if (!this.#call) this.#proxy.release(this.#res);
+      if (!this.#call) this.#proxy.release(this.#open);
       return;
     }
     // The client went away: cancel the upstream call, which is recorded as aborted.
     this.#cutUpstream();
     if (this.#call) this.#finish('aborted');
-    else this.#proxy.release(this.#res);
+    else this.#proxy.release(this.#open);
   }
 
   /**
@@ -812,7 +818,7 @@ class Exchange {
     this.#finished = true;
     const call = this.#call;
     if (call === undefined) {
-      this.#proxy.release(this.#res);
+      this.#proxy.release(this.#open);
       return;
     }
     const endedAt = performance.now();
@@ -846,7 +852,7 @@ class Exchange {
         // The logger itself is gone (a shutdown ended it): nothing left to tell.
       }
     } finally {
-      this.#proxy.release(this.#res);
+      this.#proxy.release(this.#open);
     }
   }
 
