@@ -9,6 +9,7 @@
 import { fork } from 'node:child_process';
 import { Agent, createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 import { startFakeUpstream } from './lib/fake-upstream.mjs';
 import { call, closeLoad, load } from './lib/http-load.mjs';
 import { median } from './lib/stats.mjs';
@@ -69,7 +70,12 @@ function startWorker(kind, upstream) {
   const args = ['--worker', kind, '--upstream', upstream, '--log-level', values['log-level']];
   const child = fork(new URL(import.meta.url), args, {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${kind}.cpuprofile`] : [],
+    execArgv: [
+      // llmeter runs with the Node options `llmeter proxy` starts it with (a smaller young generation); the bare
+      // proxy with Node's defaults (the same options leave its figures as they are).
+      ...(kind === 'bare' ? [] : PROXY_NODE_OPTIONS),
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${kind}.cpuprofile`] : []),
+    ],
   });
   return new Promise((resolve) => {
     child.once('message', ({ port }) => {

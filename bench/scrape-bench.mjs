@@ -8,6 +8,7 @@
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 import { startFakeUpstream } from './lib/fake-upstream.mjs';
 import { closeLoad, load } from './lib/http-load.mjs';
 import { processCpuMicros } from './lib/process-cpu.mjs';
@@ -23,6 +24,8 @@ const WORKER = fileURLToPath(new URL('./lib/filled-proxy-worker.mjs', import.met
 function startFilledProxy(upstream, module) {
   const child = fork(WORKER, [upstream, ...(module ? [module] : [])], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // The Node options `llmeter proxy` starts the proxy with.
+    execArgv: [...PROXY_NODE_OPTIONS],
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);

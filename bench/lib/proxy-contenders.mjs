@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 
 const NGINX = '/usr/sbin/nginx';
 const WORKER = fileURLToPath(new URL('./proxy-worker.mjs', import.meta.url));
@@ -19,7 +20,9 @@ async function freePort() {
 }
 
 export function startNodeProxy(kind, upstream, extraHeaders = {}) {
-  const child = fork(WORKER, [kind, upstream], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // llmeter runs with the Node options `llmeter proxy` starts it with.
+  const execArgv = kind === 'llmeter' ? [...PROXY_NODE_OPTIONS] : [];
+  const child = fork(WORKER, [kind, upstream], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code} before listening`)));

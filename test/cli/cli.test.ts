@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -230,6 +230,28 @@ describe('llmeter (built bin)', () => {
     expect(exited.code).toBe(0);
     expect(exited.stdout).not.toContain('sk-cli');
     expect(proxy.lines().some((line) => line.msg === 'llm call' && line.upstream === 'sim')).toBe(true);
+  });
+
+  test('runs the proxy in the same process with its Node options, unless NODE_OPTIONS sets its own', async () => {
+    const commandLine = (pid: number | undefined): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const newSpace = async (url: string): Promise<number | undefined> =>
+      sampleSum(await (await fetch(`${url}/metrics`)).text(), 'nodejs_heap_space_size_total_bytes', { space: 'new' });
+    const proxy = await start(['--port', '0', '--upstream', `sim=${simulator.url}`], { NODE_OPTIONS: '' });
+    // The same process id as the one started: signals and supervisors see no difference.
+    expect(proxy.lines().find((line) => line.msg === 'llmeter proxy listening')?.pid).toBe(proxy.child.pid);
+    expect(commandLine(proxy.child.pid).split('\0')).toContain('--max-semi-space-size=4');
+    // Two semi-spaces of 4 MiB at most (Node's default let the proxy's grow to 16 MiB while it started).
+    expect(await newSpace(proxy.url)).toBeLessThanOrEqual(8 * 1024 * 1024);
+    proxy.child.kill('SIGTERM');
+    expect((await proxy.exited).code).toBe(0);
+
+    const own = await start(['--port', '0', '--upstream', `sim=${simulator.url}`], {
+      NODE_OPTIONS: '--max-semi-space-size=16',
+    });
+    expect(commandLine(own.child.pid)).not.toContain('--max-semi-space-size=4');
+    expect(await newSpace(own.url)).toBeGreaterThan(8 * 1024 * 1024);
+    own.child.kill('SIGTERM');
+    expect((await own.exited).code).toBe(0);
   });
 
   test('the environment and a config file configure it; SIGTERM lets a stream in flight finish', async () => {

@@ -1,8 +1,10 @@
+import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 import type { Command } from './define-command.js';
 import { USAGE_ERROR_STATUS } from './define-command.js';
 import { demoCommand } from './demo/demo-command.js';
 import { simulateCommand } from './demo/simulate-command.js';
 import { proxyCommand } from './proxy-command.js';
+import { relaunchWithNodeOptions } from './relaunch.js';
 
 const COMMANDS: readonly Command[] = [proxyCommand, demoCommand, simulateCommand];
 
@@ -22,6 +24,8 @@ async function main(args: readonly string[]): Promise<number> {
     process.stdout.write(HELP);
     return name === undefined ? USAGE_ERROR_STATUS : 0;
   }
+  // The proxy runs with its own Node options (a smaller young generation; see PROXY_NODE_OPTIONS).
+  if (name === proxyCommand.name) relaunchWithNodeOptions(PROXY_NODE_OPTIONS);
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (command === undefined) {
     process.stderr.write(`llmeter: unknown command "${name}"\n\n${HELP}`);

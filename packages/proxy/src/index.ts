@@ -16,5 +16,6 @@ export {
   type Timeouts,
   type Upstream,
 } from './config.js';
+export { missingNodeOptions, PROXY_NODE_OPTIONS } from './node-options.js';
 export { type RunningProxy, type StartProxyOptions, startProxy } from './proxy-server.js';
 export { ClusterMetricsError, type ClusterMetricsView, drainRequested, joinProxyCluster } from './worker-metrics.js';

@@ -711,19 +711,26 @@ class Exchange {
     // so the client gets the same bytes no later.
     let held: Buffer[] = [];
     let heldBytes = 0;
+    // When the first chunk held came (read only while time to first token is still to be marked, else 0).
+    let heldAt = 0;
     const flush = (): void => {
       if (held.length === 0) return;
-      const bytes = held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, heldBytes);
+      const chunks = held;
+      const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, heldBytes);
       held = [];
       heldBytes = 0;
-      if (res.destroyed || res.writableEnded) return;
-      if (!res.write(bytes)) {
+      if (!res.destroyed && !res.writableEnded && !res.write(bytes)) {
         body.pause();
         res.once('drain', resume);
       }
+      // The copy is read once the bytes went out: the client's first bytes do not wait for the measurement.
+      if (observer !== undefined) for (const chunk of chunks) observer.take(chunk, heldAt);
     };
     const hold = (bytes: Buffer): void => {
-      if (held.length === 0) process.nextTick(flush);
+      if (held.length === 0) {
+        process.nextTick(flush);
+        heldAt = call?.firstTokenAt === undefined ? performance.now() : 0;
+      }
       held.push(bytes);
       heldBytes += bytes.length;
     };
@@ -737,8 +744,6 @@ class Exchange {
       } else {
         this.#bodyWritten = true;
         hold(chunk);
-        // The clock is read only while time to first token is still to be marked (not for every chunk).
-        observer?.take(chunk, call?.firstTokenAt === undefined ? performance.now() : 0);
       }
     });
     body.on('end', () => {
