@@ -1,7 +1,7 @@
 import type { RunningProxy } from '@llmeter/proxy';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { describe, expect, it } from 'vitest';
+import { useReplayUpstream } from '../support/replay-upstream.js';
 import { type CorpusFixture, responseBytes } from './corpus.js';
 import {
   bytesForClient,
@@ -102,13 +102,7 @@ async function readCutThroughProxy(proxy: RunningProxy, fixture: CorpusFixture):
 }
 
 describe('the corpus’s streams cut mid-body, through both front ends', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   const cut = (fixture: CorpusFixture) => ({
     status: fixture.status,

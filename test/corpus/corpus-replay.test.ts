@@ -9,9 +9,9 @@ import {
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
-import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { useReplayUpstream } from '../support/replay-upstream.js';
 import { type CorpusFixture, corpusFixtures, requestBody, responseBytes } from './corpus.js';
 import {
   callThroughProxy,
@@ -21,6 +21,7 @@ import {
   type Record_,
   recorded,
   recordOf,
+  replayThroughProxy,
 } from './front-end-calls.js';
 import { type Bill, PRICED_AT, type TokensByType } from './independent-bill.js';
 import {
@@ -195,13 +196,7 @@ function expectRecord(fixture: CorpusFixture, record: Record_): void {
 }
 
 describe('the corpus through the proxy (plain fetch)', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it('replays every OpenAI, Anthropic, Gemini and Ollama fixture: 2xx, errors and background polls', () => {
     expect(frontEndFixtures.length).toBeGreaterThanOrEqual(68);
@@ -212,28 +207,14 @@ describe('the corpus through the proxy (plain fetch)', () => {
   });
 
   it.each(frontEndFixtures.map((fixture) => [fixture.id, fixture] as const))('%s', async (_id, fixture) => {
-    upstream.enqueue({ status: fixture.status, contentType: fixture.contentType, body: responseBytes(fixture) });
-    const registry = new Registry();
-    const proxy = await proxyTo(upstream, registry);
-    try {
-      await callThroughProxy(proxy, fixture);
-      await recorded(registry);
-    } finally {
-      await proxy.close();
-    }
+    const registry = await replayThroughProxy(upstream, fixture);
     expect(upstream.pending).toBe(0);
     expectRecord(fixture, await recordOf(registry));
   });
 });
 
 describe('the corpus through the instrumented openai, @anthropic-ai/sdk and @google/genai clients', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it('leaves out only what has no SDK front end: Ollama, and the Gemini JSON-array stream', () => {
     const left = frontEndFixtures.filter((fixture) => !sdkFixtures.includes(fixture)).map((fixture) => fixture.id);
@@ -289,13 +270,7 @@ const NOT_MEASURED: Readonly<Record<string, string>> = {};
 const unmeasured = allFixtures.filter((fixture) => !frontEndFixtures.includes(fixture));
 
 describe('recorded calls llmeter does not measure yet, through both front ends', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it('are exactly the ones listed, each billed by the provider', () => {
     expect(unmeasured.map((fixture) => fixture.id)).toEqual(Object.keys(NOT_MEASURED));
@@ -303,15 +278,7 @@ describe('recorded calls llmeter does not measure yet, through both front ends',
   });
 
   it.each(unmeasured.map((fixture) => [fixture.id, fixture] as const))('%s through the proxy', async (_id, fixture) => {
-    upstream.enqueue({ status: fixture.status, contentType: fixture.contentType, body: responseBytes(fixture) });
-    const registry = new Registry();
-    const proxy = await proxyTo(upstream, registry);
-    try {
-      await callThroughProxy(proxy, fixture);
-      await recorded(registry);
-    } finally {
-      await proxy.close();
-    }
+    const registry = await replayThroughProxy(upstream, fixture);
     const record = await recordOf(registry);
     expect(record).toMatchObject({ requests: 1, errorTypes: {}, tokens: {}, cost: 0, estimated: 0 });
   });
@@ -328,13 +295,7 @@ const COMPACT_COST = (124 * 0.15 + 268 * 0.6) / 1e6;
 describe('a recorded compaction pass (POST /v1/responses/compact), through both front ends', () => {
   const fixture = allFixtures.find((one) => one.id === 'openai/responses-compact-json') as CorpusFixture;
   const labels = { provider: 'openai', model: 'gpt-4o-mini', operation: 'responses' };
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   const expectCompactRecord = async (registry: Registry) => {
     const text = await registry.metrics();
@@ -353,15 +314,7 @@ describe('a recorded compaction pass (POST /v1/responses/compact), through both 
   });
 
   it('through the proxy (plain fetch)', async () => {
-    upstream.enqueue({ status: fixture.status, contentType: fixture.contentType, body: responseBytes(fixture) });
-    const registry = new Registry();
-    const proxy = await proxyTo(upstream, registry);
-    try {
-      await callThroughProxy(proxy, fixture);
-      await recorded(registry);
-    } finally {
-      await proxy.close();
-    }
+    const registry = await replayThroughProxy(upstream, fixture);
     await expectCompactRecord(registry);
   });
 
@@ -415,13 +368,7 @@ function expectSequenceRecord(steps: readonly CorpusFixture[], record: Record_):
 }
 
 describe('recorded background Responses sequences, usage counted once, through both front ends', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it('has the recorded sequences', () => {
     expect(backgroundSequences.map(([id, steps]) => [id, steps.length])).toEqual([

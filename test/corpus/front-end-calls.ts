@@ -3,7 +3,7 @@ import { GoogleGenAI } from '@google/genai';
 import { type RunningProxy, startProxy } from '@llmeter/proxy';
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
 import type { ReplayUpstream } from '../support/replay-upstream.js';
@@ -110,6 +110,23 @@ export function proxyTo(upstream: ReplayUpstream, registry: Registry): Promise<R
 }
 
 /** Sends a fixture's request through the proxy with `fetch`; the caller gets the recorded status and bytes. */
+/**
+ * Replays `fixture` through a proxy started for it on a fresh registry (its answer queued on `upstream`);
+ * resolves to the registry once the call is recorded, the proxy closed.
+ */
+export async function replayThroughProxy(upstream: ReplayUpstream, fixture: CorpusFixture): Promise<Registry> {
+  upstream.enqueue({ status: fixture.status, contentType: fixture.contentType, body: responseBytes(fixture) });
+  const registry = new Registry();
+  const proxy = await proxyTo(upstream, registry);
+  try {
+    await callThroughProxy(proxy, fixture);
+    await recorded(registry);
+  } finally {
+    await proxy.close();
+  }
+  return registry;
+}
+
 export async function callThroughProxy(proxy: RunningProxy, fixture: CorpusFixture): Promise<void> {
   const post = fixture.endpoint.method === 'POST';
   const response = await fetch(`${proxy.url}${proxyPath(fixture)}`, {

@@ -2,9 +2,9 @@ import { type RunningProxy, startProxy } from '@llmeter/proxy';
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
-import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { type ReplayUpstream, useReplayUpstream } from '../support/replay-upstream.js';
 
 // A caller that did not ask for usage gets exactly the stream it asked for, through either front end, although
 // llmeter asked for `include_usage` on its behalf: the chunk that option adds is removed whatever its `usage` holds
@@ -80,13 +80,7 @@ async function record(registry: Registry) {
 }
 
 describe('the chunk llmeter’s include_usage adds is removed, and only it, through both front ends', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it.each([
     ['null', 'null'],

@@ -6,9 +6,9 @@ import { type RunningProxy, startProxy } from '@llmeter/proxy';
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
-import { type ReplayEnding, type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { type ReplayEnding, type ReplayUpstream, useReplayUpstream } from '../support/replay-upstream.js';
 
 // The same recorded stream bytes, served by a real local upstream, go through both front ends: the proxy (with a
 // plain `fetch` client) and the real `openai` / `@anthropic-ai/sdk` clients instrumented and pointed straight at
@@ -402,13 +402,7 @@ function expectedTokens(expected: Expected): Record<string, number> {
 }
 
 describe.each([openAiChat, openAiResponses, anthropicMessages])('$name: the same bytes, the same record', (api) => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it.each(api.variants)('$name', async (variant) => {
     const replay = { body: bytesOf(variant), ending: variant.ending };

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplayUpstream, startReplayUpstream } from './replay-upstream.js';
+import { describe, expect, it } from 'vitest';
+import { type ReplayUpstream, useReplayUpstream } from './replay-upstream.js';
 
 /** What a raw HTTP client sees of one answer: status, headers, the bytes, and how the body ended. */
 interface Seen {
@@ -41,13 +41,7 @@ function call(upstream: ReplayUpstream, path = '/v1/chat/completions', body = '{
 const RECORDED = Buffer.from('data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n');
 
 describe('the replay upstream', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await upstream.close();
-  });
+  const upstream = useReplayUpstream();
 
   it('answers a JSON body whole, with its status, content type, headers and length', async () => {
     upstream.reset();

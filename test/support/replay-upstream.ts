@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * How a replayed response ends:
@@ -52,6 +53,49 @@ export interface ReplayUpstream {
   /** Forgets queued answers and received requests. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/**
+ * A {@link ReplayUpstream} for the `describe` block (or file) this is called in: started before its tests, closed
+ * after them. The object returned reads through to it, so that tests use it as they would the upstream itself.
+ *
+ * @example
+ * ```ts
+ * describe('replayed', () => {
+ *   const upstream = useReplayUpstream();
+ *   it('answers', async () => {
+ *     upstream.enqueue({ body: '{}' });
+ *     expect((await fetch(upstream.url)).status).toBe(200);
+ *   });
+ * });
+ * ```
+ */
+export function useReplayUpstream(): ReplayUpstream {
+  let started: ReplayUpstream | undefined;
+  beforeAll(async () => {
+    started = await startReplayUpstream();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): ReplayUpstream => {
+    if (started === undefined) throw new Error('the replay upstream is used before its describe block started it');
+    return started;
+  };
+  return {
+    get url() {
+      return current().url;
+    },
+    get requests() {
+      return current().requests;
+    },
+    get pending() {
+      return current().pending;
+    },
+    enqueue: (...answers) => current().enqueue(...answers),
+    reset: () => current().reset(),
+    close: () => current().close(),
+  };
 }
 
 const STREAM_TYPE = /event-stream|ndjson/;

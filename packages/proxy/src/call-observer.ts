@@ -10,8 +10,9 @@ import {
   type StreamAccumulator,
   type StreamSummary,
   type WireFormat,
+  type WireFormatName,
 } from '@llmeter/core/wire';
-import { ContentChunkLane } from './content-chunk-lane.js';
+import { ANTHROPIC_MESSAGES_LANE, ContentChunkLane, type LaneRule, OPENAI_CHAT_LANE } from './content-chunk-lane.js';
 import { contentDecoder } from './content-decoding.js';
 
 /**
@@ -64,6 +65,12 @@ export interface ObservedCall {
 const LF = 0x0a;
 const BLANK_LINE = Buffer.from('\n\n');
 
+/** The wire formats whose SSE streams have a content lane (content-chunk-lane.ts), and which events it reads. */
+const LANE_RULES: Partial<Record<WireFormatName, LaneRule>> = {
+  openai: OPENAI_CHAT_LANE,
+  anthropic: ANTHROPIC_MESSAGES_LANE,
+};
+
 /** `Content-Encoding`s whose copy the observers can decode. */
 const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
 
@@ -110,7 +117,7 @@ export class SseObserver implements ResponseObserver {
   readonly #call: ObservedCall;
   readonly #accumulator: StreamAccumulator;
   readonly #parser: EventFramer | undefined;
-  /** The fast lane of an OpenAI SSE stream's plain content chunks (see content-chunk-lane.ts). */
+  /** The fast lane of an OpenAI chat or Anthropic SSE stream's plain content events (see content-chunk-lane.ts). */
   readonly #lane: ContentChunkLane | undefined;
   /** The parser is between events (the bytes it was given end in a blank line): the lane may take the next one. */
   #betweenEvents = false;
@@ -140,8 +147,8 @@ export class SseObserver implements ResponseObserver {
     }
     const framing = limits.framing ?? 'sse';
     const own = call.format.createStreamAccumulator(call.operation);
-    this.#lane =
-      framing === 'sse' && call.format.name === 'openai' ? new ContentChunkLane(own, limits.eventLength) : undefined;
+    const rule = framing === 'sse' ? LANE_RULES[call.format.name] : undefined;
+    this.#lane = rule === undefined ? undefined : new ContentChunkLane(own, limits.eventLength, rule);
     this.#accumulator = this.#lane ?? own;
     const accumulator = this.#accumulator;
     let onResponseSeen = call.onResponseSeen;
@@ -220,14 +227,15 @@ export class SseObserver implements ResponseObserver {
       return;
     }
     const length = chunk.length;
-    // The usual chunk: one whole event. The lane checks every byte before its blank line (no LF among them).
+    // The usual chunk: one whole event. The lane checks every byte before its blank line (so `\n\n` is the first).
     if (this.#betweenEvents && lane.ready && chunk[length - 1] === LF && chunk[length - 2] === LF) {
       if (lane.take(chunk, 0, length - 2) !== -1) return;
     }
     let at = 0;
     while (at < length) {
       if (this.#betweenEvents && lane.ready) {
-        const lf = chunk.indexOf(LF, at);
+        // The first LF after the template's `event:` line (Anthropic's; none for OpenAI), which the lane checks.
+        const lf = chunk.indexOf(LF, at + lane.headLength);
         if (lf !== -1 && chunk[lf + 1] === LF && lane.take(chunk, at, lf) !== -1) {
           at = lf + 2;
           continue;

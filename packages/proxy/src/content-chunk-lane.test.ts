@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { InFlightCall } from '@llmeter/core';
-import { SseParser, type StreamAccumulator, wireFormats } from '@llmeter/core/wire';
+import { SseParser, type StreamAccumulator, type WireFormat, wireFormats } from '@llmeter/core/wire';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseObserver } from './call-observer.js';
 import { ContentChunkLane } from './content-chunk-lane.js';
 import { UsageChunkFilter } from './usage-injection.js';
@@ -31,8 +32,8 @@ function countingLane(): { lane: ContentChunkLane; taken: () => number } {
 }
 
 /** The plain reading: every event parsed and given to the accumulator. */
-function plainRead(stream: Buffer): unknown {
-  const accumulator = wireFormats.openai.createStreamAccumulator('chat');
+function plainRead(stream: Buffer, format: WireFormat = wireFormats.openai): unknown {
+  const accumulator = format.createStreamAccumulator('chat');
   const parser = new SseParser((event) => accumulator.pushRaw(event.data, event.event));
   parser.push(stream);
   parser.end();
@@ -41,9 +42,13 @@ function plainRead(stream: Buffer): unknown {
 
 const call = { markFirstToken: () => {} } as unknown as InFlightCall;
 
-async function observed(pieces: Buffer[], eventLength?: number): Promise<unknown> {
+async function observed(
+  pieces: Buffer[],
+  eventLength?: number,
+  format: WireFormat = wireFormats.openai,
+): Promise<unknown> {
   const observer = new SseObserver(
-    { format: wireFormats.openai, operation: 'chat', model: 'gpt-4o', requestBody: undefined, call },
+    { format, operation: 'chat', model: 'gpt-4o', requestBody: undefined, call },
     undefined,
     undefined,
     eventLength === undefined ? {} : { eventLength },
@@ -161,17 +166,282 @@ describe('ContentChunkLane properties', () => {
         const bytes = Buffer.from(
           events.map((item) => item.replaceAll('\n', end.slice(0, end.length / 2)) + end).join(''),
         );
-        const points = [...new Set(cuts.map((f) => Math.floor(f * bytes.length)))].sort((a, b) => a - b);
-        const pieces: Buffer[] = [];
-        let from = 0;
-        for (const point of points) {
-          pieces.push(bytes.subarray(from, point));
-          from = point;
-        }
-        pieces.push(bytes.subarray(from));
+        const pieces = piecesAt(bytes, cuts);
         expect(await observed(pieces)).toEqual(plainRead(bytes));
       }),
       { numRuns: 300 },
     );
   });
 });
+
+// Anthropic Messages streams: two-line events (`event: …` then `data: …`), real ones padded with spaces before
+// their final `}` (a varying run, event by event).
+const anthropic = wireFormats.anthropic;
+const anthropicEvent = (name: string, data: string) => `event: ${name}\ndata: ${data}\n\n`;
+const textDelta = (text: string, { index = 0, pad = '', type = 'text_delta', member = 'text', extra = '' } = {}) =>
+  anthropicEvent(
+    'content_block_delta',
+    `{"type":"content_block_delta","index":${index},"delta":{"type":"${type}","${member}":${JSON.stringify(text)}${extra}}${pad}}`,
+  );
+const MESSAGE_START = anthropicEvent(
+  'message_start',
+  '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"usage":{"input_tokens":12,"cache_read_input_tokens":4,"output_tokens":1}}}',
+);
+const BLOCK_START = anthropicEvent(
+  'content_block_start',
+  '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+);
+const PING = anthropicEvent('ping', '{"type": "ping"}');
+const BLOCK_STOP = anthropicEvent('content_block_stop', '{"type":"content_block_stop","index":0 }');
+const MESSAGE_DELTA = anthropicEvent(
+  'message_delta',
+  '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}',
+);
+const MESSAGE_STOP = anthropicEvent('message_stop', '{"type":"message_stop"}');
+const anthropicStream = (events: string[]) => Buffer.from(events.join(''));
+
+/** Counts the events lanes take (as the observer's lane is its own). */
+function countTaken(): () => number {
+  const take = vi.spyOn(ContentChunkLane.prototype, 'take');
+  return () => take.mock.results.filter((result) => result.value !== -1).length;
+}
+
+describe('ContentChunkLane on Anthropic Messages streams', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('takes the text deltas like the first one, padded or not, as bytes; the summary is the accumulator’s own', async () => {
+    const stream = anthropicStream([
+      MESSAGE_START,
+      BLOCK_START,
+      PING,
+      textDelta('Hel'),
+      textDelta('lo', { pad: ' ' }),
+      textDelta(' wörld 👋', { pad: '          ' }),
+      textDelta('!'),
+      BLOCK_STOP,
+      MESSAGE_DELTA,
+      MESSAGE_STOP,
+    ]);
+    const taken = countTaken();
+    const summary = (await observed([stream], undefined, anthropic)) as {
+      outputText: string;
+      usage: { input: number; output: number };
+      finished: boolean;
+    };
+    expect(taken()).toBe(3);
+    expect(summary).toEqual(plainRead(stream, anthropic));
+    expect(summary.outputText).toBe('Hello wörld 👋!');
+    expect(summary.usage.output).toBe(9);
+    expect(summary.finished).toBe(true);
+  });
+
+  it('leaves to the parser what only looks like the template: escapes, another index, type or event name', async () => {
+    const invalidUtf8 = Buffer.from(textDelta('c').replace('"c"', '"c\x80"'), 'latin1');
+    const pieces = [
+      anthropicStream([MESSAGE_START, BLOCK_START, textDelta('a'), textDelta('b')]), // learned, taken (1)
+      anthropicStream([textDelta('say "hi"'), textDelta('a\nb'), textDelta('é\\u00e9'), textDelta('tab\t')]),
+      anthropicStream([textDelta('c'), textDelta('d', { pad: '  ' })]), // learned again, taken (2)
+      anthropicStream([textDelta('e', { index: 1 }), textDelta('f', { index: 1 })]), // index 1: learned, taken (3)
+      anthropicStream([textDelta('g', { type: 'thinking_delta', member: 'thinking' }), textDelta('h')]),
+      invalidUtf8,
+      anthropicStream([textDelta('i', { extra: ',"citations":null' }), textDelta('j')]),
+      anthropicStream([textDelta('k').replace('content_block_delta\n', 'error\n'), PING, textDelta('l')]),
+      anthropicStream([textDelta('m', { pad: '\t' }), textDelta('n'), textDelta('o'), MESSAGE_DELTA]), // (4)
+      anthropicStream([MESSAGE_STOP]),
+    ];
+    const whole = Buffer.concat(pieces);
+    const taken = countTaken();
+    const summary = (await observed([whole], undefined, anthropic)) as { failed: boolean; outputText: string };
+    expect(taken()).toBe(4);
+    expect(summary).toEqual(plainRead(whole, anthropic));
+    expect(summary.failed).toBe(true);
+    expect(summary.outputText).toBe('absay "hi"a\nbé\\u00e9tab\tcdefghc\uFFFDijlmno');
+    expect(await observed(pieces, undefined, anthropic)).toEqual(summary);
+    expect(
+      await observed(
+        Array.from(whole, (byte) => Buffer.from([byte])),
+        undefined,
+        anthropic,
+      ),
+    ).toEqual(summary);
+  });
+
+  it('reads the event and data lines as the parser does: a space after the colon is optional', async () => {
+    const noSpaces = [textDelta('p').replace('event: ', 'event:'), textDelta('q').replace('data: ', 'data:')];
+    const stream = anthropicStream([MESSAGE_START, ...noSpaces, textDelta('r'), MESSAGE_STOP]);
+    const taken = countTaken();
+    const summary = (await observed([stream], undefined, anthropic)) as { outputText: string };
+    // The template is learned from `p` (the parser reads its event line); `q` and `r` are taken.
+    expect(taken()).toBe(2);
+    expect(summary).toEqual(plainRead(stream, anthropic));
+    expect(summary.outputText).toBe('pqr');
+  });
+
+  it('reads as the parser does an event that differs from the template in any one byte', async () => {
+    const event = textDelta('ab', { pad: '   ' }).slice(0, -2);
+    for (let at = 0; at < event.length; at++) {
+      const changed = `${event.slice(0, at)}${event[at] === 'x' ? 'y' : 'x'}${event.slice(at + 1)}`;
+      const stream = Buffer.from(`${event}\n\n${event}\n\n${changed}\n\n${event}\n\n${MESSAGE_STOP}`);
+      expect(await observed([stream], undefined, anthropic)).toEqual(plainRead(stream, anthropic));
+    }
+  });
+
+  it('reads a stream split at any byte as the parser does, and takes the deltas after the first of each read', async () => {
+    const stream = anthropicStream([
+      MESSAGE_START,
+      BLOCK_START,
+      textDelta('one'),
+      textDelta(' two', { pad: '  ' }),
+      textDelta(' three'),
+      PING,
+      textDelta(' four'),
+      textDelta(' five', { pad: ' ' }),
+      BLOCK_STOP,
+      MESSAGE_DELTA,
+      MESSAGE_STOP,
+    ]);
+    const expected = plainRead(stream, anthropic);
+    expect((expected as { outputText: string }).outputText).toBe('one two three four five');
+    for (let at = 0; at <= stream.length; at++) {
+      const pieces = [stream.subarray(0, at), stream.subarray(at)];
+      expect(await observed(pieces, undefined, anthropic)).toEqual(expected);
+    }
+    // One event a read, as upstreams write them: every delta after the first of a run is taken.
+    const taken = countTaken();
+    const events = stream.toString().split(/(?<=\n\n)/);
+    expect(
+      await observed(
+        events.map((event) => Buffer.from(event)),
+        undefined,
+        anthropic,
+      ),
+    ).toEqual(expected);
+    expect(taken()).toBe(3);
+  });
+
+  it('time to first token is the write of the first text delta, which the parser reads', async () => {
+    const marks: number[] = [];
+    const marking = { markFirstToken: (at: number) => marks.push(at) } as unknown as InFlightCall;
+    const events = [MESSAGE_START, BLOCK_START, PING, textDelta('a'), textDelta('b'), textDelta('c'), MESSAGE_STOP];
+    const observer = new SseObserver(
+      { format: anthropic, operation: 'chat', model: 'claude', requestBody: undefined, call: marking },
+      undefined,
+    );
+    events.forEach((event, at) => {
+      observer.take(Buffer.from(event), 100 + at);
+    });
+    const { stream } = await observer.finish('complete');
+    expect(marks).toEqual([103]);
+    expect(stream?.summary.outputText()).toBe('abc');
+  });
+
+  it('leaves events over the observer’s event limit to the parser, which skips them', async () => {
+    const stream = anthropicStream([textDelta('a'), textDelta('b'.repeat(300)), textDelta('c'), MESSAGE_STOP]);
+    const summary = (await observed([stream], 250, anthropic)) as { outputText: string };
+    expect(summary.outputText).toBe('ac');
+  });
+});
+
+describe('ContentChunkLane on recorded streams', () => {
+  // The corpus of real recorded responses (packages/core/src/wire/fixtures/corpus, see its PROVENANCE.md).
+  const corpus = new URL('../../core/src/wire/fixtures/corpus/', import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('corpus.json', corpus), 'utf8')) as {
+    fixtures: { id: string; api: string; stream: boolean; status: number; files: { response: string } }[];
+  };
+  const formats: Record<string, WireFormat> = {
+    'anthropic-messages': anthropic,
+    'openai-chat-completions': wireFormats.openai,
+  };
+  /** Events the lane takes of each recording (read one event at a time); the others' deltas are not plain. */
+  const TAKEN: Readonly<Record<string, number>> = {
+    'openai/chat-stream-no-usage': 4,
+    'anthropic/messages-stream-cache-write': 16,
+    'anthropic/messages-stream-cache-read': 23,
+    'anthropic/messages-stream-compaction-cache-read': 2,
+    'anthropic/messages-stream-advisor': 2,
+    'groq/chat-stream-x-groq-usage': 34,
+    'vllm/chat-stream': 15,
+    'azure-openai/chat-stream': 21,
+  };
+  const recorded = manifest.fixtures.filter((one) => one.stream && one.status === 200 && one.api in formats);
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('covers every recorded Anthropic Messages and OpenAI chat stream', () => {
+    expect(recorded.filter((one) => one.api === 'anthropic-messages').length).toBe(5);
+    expect(recorded.filter((one) => one.api === 'openai-chat-completions').length).toBe(7);
+  });
+
+  it.each(recorded.map((one) => [one.id, one] as const))(
+    '%s: read as the parser and accumulator alone do',
+    async (_, one) => {
+      const format = formats[one.api] as WireFormat;
+      const stream = readFileSync(new URL(one.files.response, corpus));
+      const expected = plainRead(stream, format);
+      const events = stream
+        .toString('latin1')
+        .split(/(?<=\n\n)/)
+        .map((event) => Buffer.from(event, 'latin1'));
+      const taken = countTaken();
+      expect(await observed(events, undefined, format)).toEqual(expected);
+      // Plain deltas after the first of a run of alike ones (padding aside) are taken; those with escapes are not.
+      expect(taken()).toBe(TAKEN[one.id] ?? 0);
+      for (const size of [1, 7, 64, 1000]) {
+        const pieces: Buffer[] = [];
+        for (let at = 0; at < stream.length; at += size) pieces.push(stream.subarray(at, at + size));
+        expect(await observed(pieces, undefined, format)).toEqual(expected);
+      }
+    },
+  );
+});
+
+describe('ContentChunkLane properties on Anthropic streams', () => {
+  const text = fc
+    .array(fc.constantFrom('a', ' tok', 'é', '👋', '"', '\\', '\n', 'x'.repeat(20)), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join(''));
+  const pad = fc.constantFrom('', '', ' ', '      ', '\t');
+  const event = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(text, pad).map(([t, p]) => textDelta(t, { pad: p })) },
+    fc.tuple(text, fc.constantFrom(1, 2)).map(([t, index]) => textDelta(t, { index })),
+    text.map((t) => textDelta(t, { type: 'thinking_delta', member: 'thinking' })),
+    text.map((t) => textDelta(t, { extra: ',"citations":null' })),
+    text.map((t) => textDelta(t).replace('content_block_delta\n', 'error\n')),
+    text.map((t) => textDelta(t).replace('event: content_block_delta\n', '')),
+    fc.constantFrom(MESSAGE_START, BLOCK_START, PING, BLOCK_STOP, MESSAGE_DELTA, ': keep-alive\n\n', 'id: 4\n\n'),
+  );
+  const stream = fc.record({
+    events: fc.array(event, { maxLength: 14 }),
+    crlf: fc.boolean(),
+    cuts: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
+  });
+
+  it('the observer reads any stream, split anywhere, as the parser and accumulator alone do', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, async ({ events, crlf, cuts }) => {
+        const joined = [...events, MESSAGE_STOP].join('');
+        const bytes = Buffer.from(crlf ? joined.replaceAll('\n', '\r\n') : joined);
+        const pieces = piecesAt(bytes, cuts);
+        expect(await observed(pieces, undefined, anthropic)).toEqual(plainRead(bytes, anthropic));
+        expect(await observed([bytes], undefined, anthropic)).toEqual(plainRead(bytes, anthropic));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** `bytes` cut at the given fractions of its length (each cut once, in order). */
+function piecesAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((fraction) => Math.floor(fraction * bytes.length)))].sort((a, b) => a - b);
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const point of points) {
+    pieces.push(bytes.subarray(from, point));
+    from = point;
+  }
+  pieces.push(bytes.subarray(from));
+  return pieces;
+}

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import {
   plainChunkContent,
+  plainTextDelta,
   type StreamAccumulator,
   type StreamEventKind,
   type StreamSummary,
@@ -9,6 +10,7 @@ import {
 const SPACE = 0x20;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const CLOSING_BRACE = 0x7d;
 const DATA_FIELD = Buffer.from('data:');
 
 /** The largest event the lane reads; larger ones go to the SSE parser (and its limits) as before. */
@@ -18,11 +20,39 @@ const RUN_BYTES_LIMIT = 16 * 1024;
 /** Templates learned per stream at most: a stream whose chunks keep changing shape is read the usual way. */
 const MAX_TEMPLATES = 8;
 
+/** Which events of a wire format the lane reads as bytes. */
+export interface LaneRule {
+  /** The member that holds the text, as the JSON names it. */
+  readonly member: string;
+  /** The text of a parsed event (with its SSE event name) when it is one the lane may read; else `undefined`. */
+  readonly plainText: (event: unknown, eventName: string | undefined) => string | undefined;
+  /**
+   * Whether the spaces before the event's closing `}` may differ from the template's: Anthropic pads its events
+   * with a varying run of spaces there (`…"text":"Hi"}      }`). A JSON object's last `}` closes the object,
+   * so spaces right before it are whitespace between tokens, whatever their count: the event is the template's.
+   */
+  readonly paddedEnd: boolean;
+}
+
+/** OpenAI chat streams: plain content chunks (core's `plainChunkContent`), events without an event name. */
+export const OPENAI_CHAT_LANE: LaneRule = {
+  member: 'content',
+  plainText: (event, eventName) => (eventName === undefined ? plainChunkContent(event) : undefined),
+  paddedEnd: false,
+};
+
+/** Anthropic Messages streams: plain `text_delta` events (core's `plainTextDelta`), with their `event:` line. */
+export const ANTHROPIC_MESSAGES_LANE: LaneRule = {
+  member: 'text',
+  plainText: plainTextDelta,
+  paddedEnd: true,
+};
+
 /**
- * The fast lane of an OpenAI chat stream's plain content chunks, read as bytes: no text decoding, no SSE parse,
- * no `JSON.parse`, no accumulator call per chunk. Most of a stream's events are `data: {…"delta":{"content":"…"}…}`
- * chunks that differ from one another only in their text, and reading each of them as text and JSON was most of
- * the CPU the proxy spent on a stream.
+ * The fast lane of a stream's plain content events (OpenAI chat content chunks, or Anthropic text deltas: its
+ * {@link LaneRule}), read as bytes: no text decoding, no SSE parse, no `JSON.parse`, no accumulator call per
+ * chunk. Most of a stream's events are `data: {…"delta":{"content":"…"}…}` chunks that differ from one another
+ * only in their text, and reading each of them as text and JSON was most of the CPU the proxy spent on a stream.
  *
  * It wraps the wire format's accumulator (and is handed out as one). Every event the accumulator takes the usual
  * way ({@link ContentChunkLane.pushRaw}) may become the lane's template: a plain content chunk (one choice, its
@@ -35,10 +65,21 @@ const MAX_TEMPLATES = 8;
  * and hands them to the accumulator as one chunk of the template with the joined text before any other event and
  * before any summary: the summary is the one the accumulator would have given reading every chunk. Any other
  * event drops the template (a new one may be learned from it).
+ *
+ * (Told for OpenAI chat chunks. An Anthropic template is a plain `text_delta` event, core's `plainTextDelta`: its
+ * `event:` line is part of the template, its `"text"` is the content, and the spaces before its final `}` may vary,
+ * see {@link LaneRule.paddedEnd}.)
  */
 export class ContentChunkLane implements StreamAccumulator {
   readonly #accumulator: StreamAccumulator;
-  /** The template's bytes before the content (after `data:` and its optional space), and after it. */
+  readonly #rule: LaneRule;
+  /** The template's event name, and its `event:` line (empty without an event name). */
+  #eventName: string | undefined;
+  #head: Buffer = Buffer.alloc(0);
+  /**
+   * The template's bytes before the content (after `data:` and its optional space), and after it (with a padded
+   * end, without the spaces and the `}` that end it).
+   */
   #prefix: Buffer | undefined;
   #suffix: Buffer | undefined;
   #prefixText = '';
@@ -60,14 +101,20 @@ export class ContentChunkLane implements StreamAccumulator {
    * @param maxEventBytes larger events are left to the parser: at most the parser's own limit on an event, so
    *   that every event the parser would drop as oversized still goes to it.
    */
-  constructor(accumulator: StreamAccumulator, maxEventBytes = LANE_EVENT_BYTES_LIMIT) {
+  constructor(accumulator: StreamAccumulator, maxEventBytes = LANE_EVENT_BYTES_LIMIT, rule = OPENAI_CHAT_LANE) {
     this.#accumulator = accumulator;
+    this.#rule = rule;
     this.#maxEventBytes = Math.min(maxEventBytes, LANE_EVENT_BYTES_LIMIT);
   }
 
   /** Whether a template is set (so that {@link take} may take an event). */
   get ready(): boolean {
     return this.#prefix !== undefined;
+  }
+
+  /** The length of the template's `event:` line (0 without one): the event's data line starts after it. */
+  get headLength(): number {
+    return this.#head.length;
   }
 
   /** Changes each time a template is learned. */
@@ -81,21 +128,31 @@ export class ContentChunkLane implements StreamAccumulator {
   }
 
   /**
-   * Takes the event `bytes[start, lf + 2)` when it is the template's chunk with other text: `lf` is the first LF
-   * at or after `start`, and `bytes[lf + 1]` is LF too (so the event is one line, then a blank line). The caller
-   * has made sure the SSE parser it would otherwise go to is between events. Returns where the text starts when
-   * it took it, else -1.
+   * Takes the event `bytes[start, lf + 2)` when it is the template's event with other text: `bytes[lf]` and
+   * `bytes[lf + 1]` are LF (the caller found them), and the lane checks every byte before them, so a taken event
+   * is its line (or its `event:` line and data line) then a blank line. The caller has made sure the SSE parser
+   * it would otherwise go to is between events. Returns where the text starts when it took it, else -1.
    */
   take(bytes: Buffer, start: number, lf: number): number {
     const prefix = this.#prefix;
     const suffix = this.#suffix;
     if (prefix === undefined || suffix === undefined) return -1;
+    const head = this.#head;
     const eventLength = lf - start;
-    if (eventLength > this.#maxEventBytes || eventLength <= 5 + prefix.length + suffix.length) return -1;
-    if (!holds(bytes, start, DATA_FIELD)) return -1;
-    const prefixStart = bytes[start + 5] === SPACE ? start + 6 : start + 5;
+    if (eventLength > this.#maxEventBytes || eventLength <= head.length + 5 + prefix.length + suffix.length) {
+      return -1;
+    }
+    const dataStart = start + head.length;
+    if ((head.length > 0 && !holds(bytes, start, head)) || !holds(bytes, dataStart, DATA_FIELD)) return -1;
+    const prefixStart = bytes[dataStart + 5] === SPACE ? dataStart + 6 : dataStart + 5;
     const textStart = prefixStart + prefix.length;
-    const textEnd = lf - suffix.length;
+    let suffixEnd = lf;
+    if (this.#rule.paddedEnd) {
+      if (bytes[lf - 1] !== CLOSING_BRACE) return -1;
+      suffixEnd = lf - 1;
+      while (bytes[suffixEnd - 1] === SPACE && suffixEnd > textStart) suffixEnd--;
+    }
+    const textEnd = suffixEnd - suffix.length;
     if (textEnd <= textStart) return -1;
     const view = sharedView(bytes);
     if (view === undefined) {
@@ -123,7 +180,7 @@ export class ContentChunkLane implements StreamAccumulator {
     this.#flush();
     this.#prefix = undefined;
     const kind = this.#accumulator.pushRaw(data, eventName);
-    if (kind === 'content' && eventName === undefined && this.#templates < MAX_TEMPLATES) this.#learn(data);
+    if (kind === 'content' && this.#templates < MAX_TEMPLATES) this.#learn(data, eventName);
     return kind;
   }
 
@@ -165,28 +222,44 @@ export class ContentChunkLane implements StreamAccumulator {
     if (this.#runLength === 0 || this.#run === undefined) return;
     const text = this.#run.toString('utf8', 0, this.#runLength);
     this.#runLength = 0;
-    this.#accumulator.pushRaw(`${this.#prefixText}${text}${this.#suffixText}`);
+    this.#accumulator.pushRaw(`${this.#prefixText}${text}${this.#suffixText}`, this.#eventName);
   }
 
-  /** Makes `data` (a chunk the accumulator just took as content) the template, when it is a plain content chunk. */
-  #learn(data: string): void {
+  /**
+   * Makes `data` (an event the accumulator just took as content) the template, when it is a plain content event
+   * of the lane's rule.
+   */
+  #learn(data: string, eventName: string | undefined): void {
     if (data.includes('\n') || data.includes('\r')) return;
-    const chunk = parse(data);
-    const content = plainChunkContent(chunk);
+    if (eventName !== undefined && (eventName.includes('\n') || eventName.includes('\r'))) return;
+    const rule = this.#rule;
+    const content = rule.plainText(parse(data), eventName);
     if (content === undefined) return;
-    const written = `"content":"${content}"`;
+    const member = `"${rule.member}":"`;
+    const written = `${member}${content}"`;
     const at = data.indexOf(written);
     if (at === -1 || data.indexOf(written, at + 1) !== -1) return;
-    const prefixText = data.slice(0, at + 11);
+    const prefixText = data.slice(0, at + member.length);
     const suffixText = data.slice(at + written.length - 1);
-    // The content found is the one a parse reads (not a look-alike elsewhere in the chunk): proven by one parse.
-    if (plainChunkContent(parse(`${prefixText}${content}x${suffixText}`)) !== `${content}x`) return;
+    let suffix = suffixText;
+    let probeSuffix = suffixText;
+    if (rule.paddedEnd) {
+      // The final `}` and the spaces before it are matched apart (their count varies); the probe adds one.
+      if (!suffixText.endsWith('}')) return;
+      suffix = suffixText.slice(0, -1).trimEnd();
+      probeSuffix = `${suffixText.slice(0, -1)} }`;
+      if (suffix.length === 0 || !/^ *$/.test(suffixText.slice(suffix.length, -1))) return;
+    }
+    // The content found is the one a parse reads (not a look-alike elsewhere in the event): proven by one parse.
+    if (rule.plainText(parse(`${prefixText}${content}x${probeSuffix}`), eventName) !== `${content}x`) return;
     this.#templates++;
     this.#generation++;
+    this.#eventName = eventName;
+    this.#head = Buffer.from(eventName === undefined ? '' : `event: ${eventName}\n`);
     this.#prefixText = prefixText;
     this.#suffixText = suffixText;
     this.#prefix = Buffer.from(prefixText);
-    this.#suffix = Buffer.from(suffixText);
+    this.#suffix = Buffer.from(suffix);
     this.#prefixWords = undefined;
     this.#suffixWords = undefined;
   }

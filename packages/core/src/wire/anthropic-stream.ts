@@ -1,6 +1,7 @@
 import { isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
 import { type AnthropicCounts, anthropicCounts, anthropicUsage, isCodeExecutionBlock } from './anthropic-usage.js';
+import { isPlainText } from './openai-stream.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 
@@ -11,6 +12,28 @@ const TEXT_DELTA_FIELDS: Readonly<Record<string, string>> = {
   // Thinking is generated output, billed as output, and streams before the answer: it starts the first token.
   thinking_delta: 'thinking',
 };
+
+/**
+ * The text of a plain Anthropic text delta: a `content_block_delta` event (its SSE event name, when given, the
+ * same) whose delta is only `type: "text_delta"` and a non-empty `text` without a quote, a backslash or a control
+ * character (so its JSON string is the text itself); else `undefined`. The accumulator takes such an event only
+ * for its text: the proxy's content lane reads the events like one as bytes, without `JSON.parse`.
+ *
+ * @example
+ * ```ts
+ * const delta = { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } };
+ * plainTextDelta(delta, 'content_block_delta'); // 'Hi'
+ * plainTextDelta({ ...delta, delta: { type: 'text_delta', text: 'a"b' } }); // undefined
+ * ```
+ */
+export function plainTextDelta(event: unknown, eventName?: string): string | undefined {
+  if (eventName !== undefined && eventName !== 'content_block_delta') return undefined;
+  if (!isRecord(event) || event.type !== 'content_block_delta') return undefined;
+  const delta = event.delta;
+  if (!isRecord(delta) || delta.type !== 'text_delta' || Object.keys(delta).length !== 2) return undefined;
+  const text = delta.text;
+  return typeof text === 'string' && text !== '' && isPlainText(text) ? text : undefined;
+}
 
 /**
  * Follows an Anthropic Messages stream. Input and cache counts come from `message_start` (and from

@@ -5,6 +5,7 @@
 
 export { isRecord } from '../json-shape.js';
 export { anthropicWireFormat } from './anthropic.js';
+export { plainTextDelta } from './anthropic-stream.js';
 export { type BedrockAction, type BedrockPathFacts, bedrockPathFacts, bedrockWireFormat } from './bedrock.js';
 export {
   BedrockInvokeStreamAccumulator,
