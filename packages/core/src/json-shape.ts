@@ -36,3 +36,12 @@ export function parseEventData(data: string): unknown {
     return undefined;
   }
 }
+
+/** Whether `text` is its own JSON string content: no quote, no backslash, no control character. */
+export function isPlainText(text: string): boolean {
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code < 0x20 || code === 0x22 || code === 0x5c) return false;
+  }
+  return true;
+}

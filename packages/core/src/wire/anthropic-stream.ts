@@ -1,7 +1,6 @@
-import { isRecord, parseEventData, stringField } from '../json-shape.js';
+import { isPlainText, isRecord, parseEventData, stringField } from '../json-shape.js';
 import type { Usage } from '../record.js';
 import { type AnthropicCounts, anthropicCounts, anthropicUsage, isCodeExecutionBlock } from './anthropic-usage.js';
-import { isPlainText } from './openai-stream.js';
 import { STREAM_TEXT_LIMIT, TextParts } from './text-parts.js';
 import type { StreamAccumulator, StreamEventKind, StreamSummary } from './wire-format.js';
 

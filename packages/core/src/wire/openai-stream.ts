@@ -1,4 +1,4 @@
-import { field, isRecord, parseEventData, stringField } from '../json-shape.js';
+import { field, isPlainText, isRecord, parseEventData, stringField } from '../json-shape.js';
 import { emptyUsage, type Operation, type Usage } from '../record.js';
 import { openAiResponseState } from './openai-response-state.js';
 import { withServiceTier } from './openai-service-tier.js';
@@ -329,13 +329,4 @@ class ContentChunkTemplate {
     const text = data.slice(prefix.length, prefix.length + length);
     return isPlainText(text) ? text : undefined;
   }
-}
-
-/** Whether `text` is its own JSON string content: no quote, no backslash, no control character. */
-export function isPlainText(text: string): boolean {
-  for (let at = 0; at < text.length; at++) {
-    const code = text.charCodeAt(at);
-    if (code < 0x20 || code === 0x22 || code === 0x5c) return false;
-  }
-  return true;
 }
