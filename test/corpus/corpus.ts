@@ -1,24 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { CorpusEntry } from '../../packages/core/src/wire/corpus-manifest.test-support.js';
 import type { ReplayAnswer } from '../support/replay-upstream.js';
 
 /** The corpus of real recorded provider responses (see its PROVENANCE.md). */
 export const CORPUS_DIR = resolve(import.meta.dirname, '../../packages/core/src/wire/fixtures/corpus');
 
 /** One entry of corpus.json, as far as these tests read it. */
-export interface CorpusFixture {
-  id: string;
-  api: string;
-  provider: string;
-  operation: string;
-  endpoint: { method: string; host: string; path: string; query?: string };
-  stream: boolean;
-  status: number;
-  contentType: string;
-  features: string[];
-  files: { response: string; request?: string };
-  sequence?: { id: string; step: number };
-}
+export type CorpusFixture = CorpusEntry;
 
 /** Every fixture of the manifest, in its order. */
 export function corpusFixtures(): CorpusFixture[] {

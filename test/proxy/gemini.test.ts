@@ -158,6 +158,17 @@ describe('Gemini wire details', () => {
   const streamUrl = (query = ''): string =>
     `${h.proxy.url}/gemini/v1beta/models/${flash}:streamGenerateContent${query}`;
   const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] });
+  /** Streams `reply` from the simulator through the proxy, the key in the `x-goog-api-key` header. */
+  const postStream = (reply: object): Promise<Response> =>
+    fetch(streamUrl(), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-goog-api-key': API_KEY,
+        'x-simulator-reply': JSON.stringify(reply),
+      },
+      body,
+    });
 
   test('the JSON-array stream is passed on as it comes and measured element by element', async () => {
     const reply = { chunks: ['first', 'second'], usage, firstChunkDelayMs: 0, chunkDelayMs: 500 };
@@ -194,15 +205,7 @@ describe('Gemini wire details', () => {
 
   test('a JSON-array stream the client cancels after its first element is recorded once, as aborted', async () => {
     const reply = { chunks: ['first', 'second', 'third'], usage, chunkDelayMs: 200 };
-    const response = await fetch(streamUrl(), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-goog-api-key': API_KEY,
-        'x-simulator-reply': JSON.stringify(reply),
-      },
-      body,
-    });
+    const response = await postStream(reply);
     const reader = response.body?.getReader();
     if (!reader) throw new Error('no body');
     let received = '';
@@ -221,15 +224,7 @@ describe('Gemini wire details', () => {
 
   test('a JSON-array stream the upstream cuts is recorded once, as failed', async () => {
     const reply = { chunks: ['first', 'second', 'third'], usage, cutAfterChunks: 1 };
-    const response = await fetch(streamUrl(), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-goog-api-key': API_KEY,
-        'x-simulator-reply': JSON.stringify(reply),
-      },
-      body,
-    });
+    const response = await postStream(reply);
     await expect(response.text()).rejects.toThrow();
     await settled(h);
     expect(await h.sum('llm_requests_total')).toBe(1);

@@ -62,6 +62,57 @@ async function expectOneAbort(registry: Registry, labels: Record<string, string>
   expect(value(text, 'tokens_total', { ...labels, type: 'output' })).toBeGreaterThan(0);
 }
 
+type V5Model = Parameters<typeof v5.wrapLanguageModel>[0]['model'];
+
+/** One provider of the `ai` 5 generation, and what the simulator and the metrics must show for it. */
+interface ProviderCase {
+  name: string;
+  model: (simUrl: string) => V5Model;
+  labels: Record<string, string>;
+  usage: SimulatedUsage;
+  cost: number;
+  generateTitle: string;
+  generatePath: string;
+  streamPath: string;
+  /** How the stream test reads the text: both ways of reading a v5 stream are covered, one per provider. */
+  readStream: (result: ReturnType<typeof v5.streamText>) => Promise<string>;
+  failure: { status: number; errorType: string };
+}
+
+async function concatTextStream(result: ReturnType<typeof v5.streamText>): Promise<string> {
+  let text = '';
+  for await (const delta of result.textStream) text += delta;
+  return text;
+}
+
+const providers: ProviderCase[] = [
+  {
+    name: '@ai-sdk/anthropic 2',
+    model: (simUrl) => createAnthropic({ apiKey: 'sk-ant-test', baseURL: `${simUrl}/v1` })('claude-sonnet-4-5'),
+    labels: sonnet,
+    usage: anthropicUsage,
+    cost: sonnetCost,
+    generateTitle: 'measures generateText: cache reads and writes, cost, once, no time to first token',
+    generatePath: '/v1/messages',
+    streamPath: '/v1/messages',
+    readStream: concatTextStream,
+    failure: { status: 429, errorType: 'rate_limit' },
+  },
+  {
+    name: '@ai-sdk/google 2',
+    model: (simUrl) =>
+      createGoogleGenerativeAI({ apiKey: 'AIza-test', baseURL: `${simUrl}/v1beta` })('gemini-2.5-flash'),
+    labels: flash,
+    usage: geminiUsage,
+    cost: flashCost,
+    generateTitle: 'measures generateText: cached input, thoughts as reasoning, cost, once',
+    generatePath: '/v1beta/models/gemini-2.5-flash:generateContent',
+    streamPath: '/v1beta/models/gemini-2.5-flash:streamGenerateContent',
+    readStream: (result) => result.text,
+    failure: { status: 500, errorType: 'server_error' },
+  },
+];
+
 describe('llmeterMiddleware with ai 5 and the providers of its generation', () => {
   const env = useSimulator();
   const setup = () => {
@@ -71,89 +122,29 @@ describe('llmeterMiddleware with ai 5 and the providers of its generation', () =
     return { registry, reported, middleware };
   };
 
-  describe('@ai-sdk/anthropic 2', () => {
-    const anthropic = () => createAnthropic({ apiKey: 'sk-ant-test', baseURL: `${env.sim.url}/v1` });
+  describe.each(providers)('$name', (provider) => {
+    const { labels, usage, cost } = provider;
     const model = (middleware: ReturnType<typeof setup>['middleware']) =>
-      v5.wrapLanguageModel({ model: anthropic()('claude-sonnet-4-5'), middleware });
+      v5.wrapLanguageModel({ model: provider.model(env.sim.url), middleware });
 
-    it('measures generateText: cache reads and writes, cost, once, no time to first token', async () => {
+    it(provider.generateTitle, async () => {
       const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ text: 'Hi there', usage: anthropicUsage });
+      env.sim.enqueue({ text: 'Hi there', usage });
       const result = await v5.generateText({ model: model(middleware), prompt: 'Hello' });
       expect(result.text).toBe('Hi there');
-      expect(env.sim.requests.map((request) => request.path)).toEqual(['/v1/messages']);
-      await expectOneCall(registry, { labels: sonnet, usage: anthropicUsage, cost: sonnetCost, stream: false });
+      expect(env.sim.requests.map((request) => request.path)).toEqual([provider.generatePath]);
+      await expectOneCall(registry, { labels, usage, cost, stream: false });
       expect(reported).toEqual([]);
     });
 
     it('measures streamText: tokens, cost, time to first token at the first text', async () => {
       const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ chunks: ['Hel', 'lo', '!'], usage: anthropicUsage, firstChunkDelayMs: 30 });
-      let text = '';
-      for await (const delta of v5.streamText({ model: model(middleware), prompt: 'Hello' }).textStream) text += delta;
-      expect(text).toBe('Hello!');
-      await expectOneCall(registry, { labels: sonnet, usage: anthropicUsage, cost: sonnetCost, stream: true });
-      expect(value(await metricsText(registry), 'time_to_first_token_seconds_sum', sonnet)).toBeGreaterThanOrEqual(
-        0.025,
-      );
-      expect(reported).toEqual([]);
-    });
-
-    it('records a stream the caller abandons (abortSignal) as aborted, once', async () => {
-      const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ chunks: ['one', ' two', ' three', ' four'], usage: anthropicUsage, chunkDelayMs: 200 });
-      const controller = new AbortController();
-      const result = v5.streamText({
-        model: model(middleware),
-        prompt: 'Count',
-        abortSignal: controller.signal,
-        onError: () => {},
-      });
-      const seen: string[] = [];
-      for await (const delta of result.textStream) {
-        seen.push(delta);
-        controller.abort();
-      }
-      expect(seen).toEqual(['one']);
-      await expectOneAbort(registry, sonnet);
-      expect(reported).toEqual([]);
-    });
-
-    it('records a 429 as rate_limit, once', async () => {
-      const { registry, middleware } = setup();
-      env.sim.enqueue({ status: 429 });
-      await expect(v5.generateText({ model: model(middleware), prompt: 'Hello', maxRetries: 0 })).rejects.toThrow();
-      const text = await metricsText(registry);
-      expect(series(text, 'request_failures_total')).toEqual([{ ...sonnet, error_type: 'rate_limit' }]);
-      expect(value(text, 'requests_total')).toBe(1);
-    });
-  });
-
-  describe('@ai-sdk/google 2', () => {
-    const google = () => createGoogleGenerativeAI({ apiKey: 'AIza-test', baseURL: `${env.sim.url}/v1beta` });
-    const model = (middleware: ReturnType<typeof setup>['middleware']) =>
-      v5.wrapLanguageModel({ model: google()('gemini-2.5-flash'), middleware });
-
-    it('measures generateText: cached input, thoughts as reasoning, cost, once', async () => {
-      const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ text: 'Hi there', usage: geminiUsage });
-      const result = await v5.generateText({ model: model(middleware), prompt: 'Hello' });
-      expect(result.text).toBe('Hi there');
-      expect(env.sim.requests.map((request) => request.path)).toEqual([
-        '/v1beta/models/gemini-2.5-flash:generateContent',
-      ]);
-      await expectOneCall(registry, { labels: flash, usage: geminiUsage, cost: flashCost, stream: false });
-      expect(reported).toEqual([]);
-    });
-
-    it('measures streamText: tokens, cost, time to first token at the first text', async () => {
-      const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ chunks: ['Hel', 'lo', '!'], usage: geminiUsage, firstChunkDelayMs: 30 });
+      env.sim.enqueue({ chunks: ['Hel', 'lo', '!'], usage, firstChunkDelayMs: 30 });
       const result = v5.streamText({ model: model(middleware), prompt: 'Hello' });
-      expect(await result.text).toBe('Hello!');
-      expect(env.sim.requests[0]?.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent');
-      await expectOneCall(registry, { labels: flash, usage: geminiUsage, cost: flashCost, stream: true });
-      expect(value(await metricsText(registry), 'time_to_first_token_seconds_sum', flash)).toBeGreaterThanOrEqual(
+      expect(await provider.readStream(result)).toBe('Hello!');
+      expect(env.sim.requests.map((request) => request.path)).toEqual([provider.streamPath]);
+      await expectOneCall(registry, { labels, usage, cost, stream: true });
+      expect(value(await metricsText(registry), 'time_to_first_token_seconds_sum', labels)).toBeGreaterThanOrEqual(
         0.025,
       );
       expect(reported).toEqual([]);
@@ -161,7 +152,7 @@ describe('llmeterMiddleware with ai 5 and the providers of its generation', () =
 
     it('records a stream the caller abandons (abortSignal) as aborted, once', async () => {
       const { registry, reported, middleware } = setup();
-      env.sim.enqueue({ chunks: ['one', ' two', ' three', ' four'], usage: geminiUsage, chunkDelayMs: 200 });
+      env.sim.enqueue({ chunks: ['one', ' two', ' three', ' four'], usage, chunkDelayMs: 200 });
       const controller = new AbortController();
       const result = v5.streamText({
         model: model(middleware),
@@ -175,13 +166,13 @@ describe('llmeterMiddleware with ai 5 and the providers of its generation', () =
         controller.abort();
       }
       expect(seen).toEqual(['one']);
-      await expectOneAbort(registry, flash);
+      await expectOneAbort(registry, labels);
       expect(reported).toEqual([]);
     });
 
     it('records a model stream the caller cancels (doStream called directly) as aborted, once', async () => {
       const { registry, middleware } = setup();
-      env.sim.enqueue({ chunks: ['one', ' two', ' three'], usage: geminiUsage, chunkDelayMs: 50 });
+      env.sim.enqueue({ chunks: ['one', ' two', ' three'], usage, chunkDelayMs: 50 });
       const { stream } = await model(middleware).doStream({
         prompt: [{ role: 'user', content: [{ type: 'text', text: 'Count' }] }],
       });
@@ -189,15 +180,16 @@ describe('llmeterMiddleware with ai 5 and the providers of its generation', () =
       let part = await reader.read();
       while (!part.done && part.value.type !== 'text-delta') part = await reader.read();
       await reader.cancel();
-      await expectOneAbort(registry, flash);
+      await expectOneAbort(registry, labels);
     });
 
-    it('records a 500 as server_error, once', async () => {
+    const { status, errorType } = provider.failure;
+    it(`records a ${status} as ${errorType}, once`, async () => {
       const { registry, middleware } = setup();
-      env.sim.enqueue({ status: 500 });
+      env.sim.enqueue({ status });
       await expect(v5.generateText({ model: model(middleware), prompt: 'Hello', maxRetries: 0 })).rejects.toThrow();
       const text = await metricsText(registry);
-      expect(series(text, 'request_failures_total')).toEqual([{ ...flash, error_type: 'server_error' }]);
+      expect(series(text, 'request_failures_total')).toEqual([{ ...labels, error_type: errorType }]);
       expect(value(text, 'requests_total')).toBe(1);
     });
   });

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -22,10 +20,7 @@ import * as v6 from 'ai-v6';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { eventually, metricsText, newRegistry, series, usd, useSimulator, value } from './harness.js';
-
-// A real collection, so that a stream the caller drops is really gone and its finalizer runs.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { expectInFlightUntilCollected } from './measured-client.js';
 
 // Per-million prices from @pydantic/genai-prices' bundled data, reasoning charged as output.
 const GPT_4O = { input: 2.5, cachedInput: 1.25, output: 10 };
@@ -251,12 +246,7 @@ describe('llmeterMiddleware with the Vercel AI SDK', () => {
         });
         expect(stream).toBeInstanceOf(ReadableStream);
       })();
-      expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-      await eventually(async () => {
-        gc();
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        return value(await metricsText(registry), 'requests_in_flight') === 0;
-      }, 5000);
+      await expectInFlightUntilCollected(registry);
       await expectOneFailure(registry, gpt4o, 'aborted');
     });
 

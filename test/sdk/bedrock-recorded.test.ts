@@ -6,13 +6,13 @@ import {
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
-import { instrument } from '@llmeter/sdk';
 import { calcPrice, extractUsage, findProvider } from '@pydantic/genai-prices';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
-import { metricsText, newRegistry, series, value } from './harness.js';
+import { metricsText, series, value } from './harness.js';
+import { expectOneCall, type Measured, measure } from './measured-client.js';
 
 /**
  * Real Bedrock Runtime responses, recorded from the live AWS API by other public projects (provenance in
@@ -83,10 +83,8 @@ describe('@aws-sdk/client-bedrock-runtime replaying recorded Bedrock responses',
     await upstream.close();
   });
 
-  function measured(): { registry: Registry; client: BedrockRuntimeClient; reported: unknown[] } {
-    const registry = newRegistry();
-    const reported: unknown[] = [];
-    const client = instrument(
+  function measured(): Measured<BedrockRuntimeClient> {
+    return measure(
       new BedrockRuntimeClient({
         region: 'us-east-1',
         endpoint: upstream.url,
@@ -95,9 +93,7 @@ describe('@aws-sdk/client-bedrock-runtime replaying recorded Bedrock responses',
         // The client speaks HTTP/2 by default (as to AWS, over TLS); the replay server speaks HTTP/1.1.
         requestHandler: new NodeHttpHandler(),
       }),
-      { registry, onError: (error) => reported.push(error) },
     );
-    return { registry, client, reported };
   }
 
   function enqueue(id: string): ManifestEntry & { body: Buffer } {
@@ -118,19 +114,7 @@ describe('@aws-sdk/client-bedrock-runtime replaying recorded Bedrock responses',
     const labels = labelsOf(model);
     const text = await metricsText(registry);
     expect(series(text, 'requests_total')).toEqual([{ ...labels, status: 'ok' }]);
-    expect(value(text, 'requests_total')).toBe(1);
-    expect(value(text, 'request_failures_total')).toBe(0);
-    expect(value(text, 'tokens_total', { ...labels, type: 'input' })).toBe(tokens.input);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cached_input' })).toBe(tokens.cachedInput);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cache_write' })).toBe(tokens.cacheWrite);
-    expect(value(text, 'tokens_total', { ...labels, type: 'output' })).toBe(tokens.output);
-    expect(value(text, 'tokens_total', { ...labels, type: 'reasoning' })).toBe(0);
-    expect(value(text, 'cost_usd_total', labels)).toBeCloseTo(cost, 15);
-    expect(value(text, 'time_to_first_token_seconds_count', labels)).toBe(stream ? 1 : 0);
-    expect(value(text, 'usage_estimated_total')).toBe(0);
-    expect(value(text, 'unpriced_requests_total')).toBe(0);
-    expect(value(text, 'requests_in_flight')).toBe(0);
-    expect(text).not.toContain(SECRET);
+    expectOneCall(text, labels, { tokens, cost, stream, secret: SECRET });
   }
 
   // us.anthropic.claude-sonnet-4-5-20250929-v1:0 (genai-prices: regional.anthropic.claude-sonnet-4-5-20250929-v1:0)

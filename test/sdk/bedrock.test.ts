@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   BedrockRuntime,
   BedrockRuntimeClient,
@@ -17,11 +15,8 @@ import { instrument } from '@llmeter/sdk';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { eventually, metricsText, newRegistry, series, usd, useSimulator, value } from './harness.js';
-
-// A real collection, so that a stream the caller drops is really gone and its finalizer runs.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { metricsText, newRegistry, series, usd, useSimulator, value } from './harness.js';
+import { expectInFlightUntilCollected, expectOneCall, type Measured, measure } from './measured-client.js';
 
 // Per-million prices from @pydantic/genai-prices' bundled AWS Bedrock data (provider `aws`):
 // regional.anthropic.claude-sonnet-4-5-20250929-v1:0 (the `us.` inference profile) input 3.30, cache write 4.125,
@@ -52,17 +47,12 @@ const anthropicBody = JSON.stringify({
   messages: [{ role: 'user', content: 'Hi' }],
 });
 
-interface Measured {
-  registry: Registry;
-  client: BedrockRuntimeClient;
-  reported: unknown[];
-}
-
 describe('@aws-sdk/client-bedrock-runtime', () => {
   const env = useSimulator();
-  const measured = (config: Partial<BedrockRuntimeClientConfig> = {}, prices?: PriceBook): Measured => {
-    const registry = newRegistry();
-    const reported: unknown[] = [];
+  const measured = (
+    config: Partial<BedrockRuntimeClientConfig> = {},
+    prices?: PriceBook,
+  ): Measured<BedrockRuntimeClient> => {
     const raw = new BedrockRuntimeClient({
       region: 'us-east-1',
       endpoint: env.sim.url,
@@ -72,9 +62,9 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
       requestHandler: new NodeHttpHandler(),
       ...config,
     });
-    const client = instrument(raw, { registry, prices, onError: (error) => reported.push(error) });
-    expect(client).toBe(raw);
-    return { registry, client, reported };
+    const measuredClient = measure(raw, prices);
+    expect(measuredClient.client).toBe(raw);
+    return measuredClient;
   };
 
   async function expectUsage(
@@ -84,21 +74,7 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
     stream: boolean,
     cost: number,
   ) {
-    const labels = labelsOf(model);
-    const text = await metricsText(registry);
-    expect(value(text, 'requests_total', { ...labels, status: 'ok' })).toBe(1);
-    expect(value(text, 'requests_total')).toBe(1);
-    expect(value(text, 'tokens_total', { ...labels, type: 'input' })).toBe(usage.input);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cached_input' })).toBe(usage.cachedInput ?? 0);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cache_write' })).toBe(usage.cacheWrite ?? 0);
-    expect(value(text, 'tokens_total', { ...labels, type: 'output' })).toBe(usage.output);
-    expect(value(text, 'tokens_total', { ...labels, type: 'reasoning' })).toBe(0);
-    expect(value(text, 'cost_usd_total', labels)).toBeCloseTo(cost, 15);
-    expect(value(text, 'time_to_first_token_seconds_count', labels)).toBe(stream ? 1 : 0);
-    expect(value(text, 'usage_estimated_total')).toBe(0);
-    expect(value(text, 'unpriced_requests_total')).toBe(0);
-    expect(value(text, 'requests_in_flight')).toBe(0);
-    expect(text).not.toContain(SECRET);
+    expectOneCall(await metricsText(registry), labelsOf(model), { tokens: usage, cost, stream, secret: SECRET });
   }
 
   it('measures ConverseCommand: tokens by type and cost of a Claude inference profile', async () => {
@@ -309,12 +285,7 @@ describe('@aws-sdk/client-bedrock-runtime', () => {
     await (async () => {
       await client.send(new ConverseStreamCommand({ modelId: nova, messages }));
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await eventually(async () => {
-      gc();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      return value(await metricsText(registry), 'requests_in_flight') === 0;
-    }, 5000);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(series(text, 'request_failures_total')).toEqual([{ ...labelsOf(nova), error_type: 'aborted' }]);
     expect(value(text, 'requests_total')).toBe(1);

@@ -1,15 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ApiError, GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import { geminiWireFormat, JsonArrayStreamParser, SseParser } from '@llmeter/core/wire';
 import { instrument } from '@llmeter/sdk';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { eventually, metricsText, newRegistry, series, usd, useSimulator, value } from './harness.js';
-
-// A real collection, so that a stream the caller drops is really gone and its finalizer runs.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { metricsText, series, usd, useSimulator, value } from './harness.js';
+import { expectInFlightUntilCollected, expectOneCall, measure } from './measured-client.js';
 
 // Per-million prices from @pydantic/genai-prices' bundled data (provider `google`), thoughts charged as output:
 // gemini-2.5-flash input 0.30, cache read 0.03, output 2.50; gemini-2.5-pro (prompts up to 200k) input 1.25,
@@ -25,38 +20,15 @@ const chat = { provider: 'gemini', model: flash, operation: 'chat' };
 const usage = { input: 1000, output: 500, cachedInput: 600, reasoning: 300 };
 const flashCost = usd(400, FLASH.input) + usd(600, FLASH.cacheRead) + usd(500, FLASH.output);
 
-interface Measured {
-  registry: Registry;
-  ai: GoogleGenAI;
-  /** What llmeter reported through `onError`: nothing, when all goes well. */
-  reported: unknown[];
-}
-
 describe('@google/genai', () => {
   const env = useSimulator();
-  const measured = (options: { vertexai?: boolean } = {}): Measured => {
-    const registry = newRegistry();
-    const reported: unknown[] = [];
-    const client = new GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: env.sim.url }, ...options });
-    const ai = instrument(client, { registry, onError: (error) => reported.push(error) });
-    return { registry, ai, reported };
+  const measured = (options: { vertexai?: boolean } = {}) => {
+    const run = measure(new GoogleGenAI({ apiKey: API_KEY, httpOptions: { baseUrl: env.sim.url }, ...options }));
+    return { ...run, ai: run.client };
   };
 
   async function expectUsage(registry: Registry, labels: Record<string, string>, stream: boolean, cost: number) {
-    const text = await metricsText(registry);
-    expect(value(text, 'requests_total', { ...labels, status: 'ok' })).toBe(1);
-    expect(value(text, 'requests_total')).toBe(1);
-    expect(value(text, 'tokens_total', { ...labels, type: 'input' })).toBe(usage.input);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cached_input' })).toBe(usage.cachedInput);
-    expect(value(text, 'tokens_total', { ...labels, type: 'output' })).toBe(usage.output);
-    expect(value(text, 'tokens_total', { ...labels, type: 'reasoning' })).toBe(usage.reasoning);
-    expect(value(text, 'tokens_total', { ...labels, type: 'cache_write' })).toBe(0);
-    expect(value(text, 'cost_usd_total', labels)).toBeCloseTo(cost, 15);
-    expect(value(text, 'time_to_first_token_seconds_count', labels)).toBe(stream ? 1 : 0);
-    expect(value(text, 'usage_estimated_total')).toBe(0);
-    expect(value(text, 'unpriced_requests_total')).toBe(0);
-    expect(value(text, 'requests_in_flight')).toBe(0);
-    expect(text).not.toContain(API_KEY);
+    expectOneCall(await metricsText(registry), labels, { tokens: usage, cost, stream, secret: API_KEY });
   }
 
   it('measures models.generateContent, keeping the SDK response', async () => {
@@ -234,12 +206,7 @@ describe('@google/genai', () => {
     await (async () => {
       await ai.models.generateContentStream({ model: flash, contents: 'Hi' });
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await eventually(async () => {
-      gc();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      return value(await metricsText(registry), 'requests_in_flight') === 0;
-    }, 5000);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(value(text, 'request_failures_total', { ...chat, error_type: 'aborted' })).toBe(1);
     expect(value(text, 'requests_total')).toBe(1);

@@ -25,10 +25,27 @@ function expectCountedOnce(text: string): void {
 describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   const env = useSimulator();
   const client = () => new sdk.OpenAI({ apiKey: 'sk-test', baseURL: `${env.sim.url}/v1`, maxRetries: 0 });
+  const meteredClient = () => {
+    const registry = newRegistry();
+    return { registry, openai: instrument(client(), { registry, provider: 'openai' }) };
+  };
+
+  /** Creates a background stream and reads it up to its first text delta; returns the id and last sequence number. */
+  async function readUntilFirstDelta(openai: ReturnType<typeof meteredClient>['openai']) {
+    env.sim.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
+    const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
+    let id = '';
+    let cursor = -1;
+    for await (const event of stream) {
+      if (event.type === 'response.created') id = event.response.id;
+      cursor = event.sequence_number;
+      if (event.type === 'response.output_text.delta') break;
+    }
+    return { id, cursor };
+  }
 
   it('create background, poll 3 times until completed: usage counted once, exact tokens and cost', async () => {
-    const registry = newRegistry();
-    const openai = instrument(client(), { registry, provider: 'openai' });
+    const { registry, openai } = meteredClient();
     env.sim.enqueue({ usage });
     const created = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
     expect(created.status).toBe('queued');
@@ -44,17 +61,8 @@ describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   });
 
   it('resume a background stream with starting_after twice: counted once', async () => {
-    const registry = newRegistry();
-    const openai = instrument(client(), { registry, provider: 'openai' });
-    env.sim.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
-    const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
-    let id = '';
-    let cursor = -1;
-    for await (const event of stream) {
-      if (event.type === 'response.created') id = event.response.id;
-      cursor = event.sequence_number;
-      if (event.type === 'response.output_text.delta') break;
-    }
+    const { registry, openai } = meteredClient();
+    const { id, cursor } = await readUntilFirstDelta(openai);
     expect(id).toMatch(/^resp_/);
     const resumedTypes: string[][] = [];
     for (const after of [cursor, cursor + 2]) {
@@ -74,15 +82,8 @@ describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   });
 
   it('a client that stops reading a background stream, then polls: counted once, not estimated', async () => {
-    const registry = newRegistry();
-    const openai = instrument(client(), { registry, provider: 'openai' });
-    env.sim.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
-    const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
-    let id = '';
-    for await (const event of stream) {
-      if (event.type === 'response.created') id = event.response.id;
-      if (event.type === 'response.output_text.delta') break;
-    }
+    const { registry, openai } = meteredClient();
+    const { id } = await readUntilFirstDelta(openai);
     const stopped = await metricsText(registry);
     expect(value(stopped, 'tokens_total')).toBe(0);
     expect(value(stopped, 'usage_estimated_total')).toBe(0);
@@ -98,15 +99,8 @@ describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   });
 
   it('the responses.stream({ response_id }) helper resumes through responses.retrieve: counted once', async () => {
-    const registry = newRegistry();
-    const openai = instrument(client(), { registry, provider: 'openai' });
-    env.sim.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
-    const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
-    let id = '';
-    for await (const event of stream) {
-      if (event.type === 'response.created') id = event.response.id;
-      if (event.type === 'response.output_text.delta') break;
-    }
+    const { registry, openai } = meteredClient();
+    const { id } = await readUntilFirstDelta(openai);
     const final = await openai.responses.stream({ response_id: id }).finalResponse();
     expect(final.status).toBe('completed');
     expect((await openai.responses.retrieve(id)).status).toBe('completed');
@@ -116,8 +110,7 @@ describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   });
 
   it('cancel a background response: its usage counted once, by the cancel', async () => {
-    const registry = newRegistry();
-    const openai = instrument(client(), { registry, provider: 'openai' });
+    const { registry, openai } = meteredClient();
     env.sim.enqueue({ usage });
     const created = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true });
     expect((await openai.responses.cancel(created.id)).status).toBe('cancelled');

@@ -3,8 +3,9 @@ import { OPENAI_TIER_PRICES, OPENAI_TIER_PRICES_SOURCE, openAiTierPrices } from 
 
 // The price lines of each entry, as `read_file` returned them (BerriAI/litellm 00035b69f416be24e2e323c13198d9b7d2d1bdf9,
 // model_prices_and_context_window.json, file id 54505769388, offsets 800000-896000): the table must say the same.
-const READ_TEXT: Readonly<Record<string, string>> = {
-  'gpt-5': `
+const READ_TEXT: Readonly<Record<string, string>> = withSameText(
+  {
+    'gpt-5': `
         "cache_read_input_token_cost": 1.25e-07,
         "cache_read_input_token_cost_flex": 6.25e-08,
         "cache_read_input_token_cost_priority": 2.5e-07,
@@ -14,17 +15,7 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "output_cost_per_token": 1e-05,
         "output_cost_per_token_flex": 5e-06,
         "output_cost_per_token_priority": 2e-05,`,
-  'gpt-5-2025-08-07': `
-        "cache_read_input_token_cost": 1.25e-07,
-        "cache_read_input_token_cost_flex": 6.25e-08,
-        "cache_read_input_token_cost_priority": 2.5e-07,
-        "input_cost_per_token": 1.25e-06,
-        "input_cost_per_token_flex": 6.25e-07,
-        "input_cost_per_token_priority": 2.5e-06,
-        "output_cost_per_token": 1e-05,
-        "output_cost_per_token_flex": 5e-06,
-        "output_cost_per_token_priority": 2e-05,`,
-  'gpt-5-mini': `
+    'gpt-5-mini': `
         "cache_read_input_token_cost": 2.5e-08,
         "cache_read_input_token_cost_flex": 1.25e-08,
         "cache_read_input_token_cost_priority": 4.5e-08,
@@ -34,31 +25,21 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "output_cost_per_token": 2e-06,
         "output_cost_per_token_flex": 1e-06,
         "output_cost_per_token_priority": 3.6e-06,`,
-  'gpt-5-mini-2025-08-07': `
-        "cache_read_input_token_cost": 2.5e-08,
-        "cache_read_input_token_cost_flex": 1.25e-08,
-        "cache_read_input_token_cost_priority": 4.5e-08,
-        "input_cost_per_token": 2.5e-07,
-        "input_cost_per_token_flex": 1.25e-07,
-        "input_cost_per_token_priority": 4.5e-07,
-        "output_cost_per_token": 2e-06,
-        "output_cost_per_token_flex": 1e-06,
-        "output_cost_per_token_priority": 3.6e-06,`,
-  'gpt-5-nano-2025-08-07': `
+    'gpt-5-nano-2025-08-07': `
         "cache_read_input_token_cost": 5e-09,
         "cache_read_input_token_cost_flex": 2.5e-09,
         "input_cost_per_token": 5e-08,
         "input_cost_per_token_flex": 2.5e-08,
         "output_cost_per_token": 4e-07,
         "output_cost_per_token_flex": 2e-07,`,
-  'gpt-5.1-2025-11-13': `
+    'gpt-5.1-2025-11-13': `
         "cache_read_input_token_cost": 1.25e-07,
         "cache_read_input_token_cost_priority": 2.5e-07,
         "input_cost_per_token": 1.25e-06,
         "input_cost_per_token_priority": 2.5e-06,
         "output_cost_per_token": 1e-05,
         "output_cost_per_token_priority": 2e-05,`,
-  'gpt-5-nano': `
+    'gpt-5-nano': `
         "cache_read_input_token_cost": 5e-09,
         "cache_read_input_token_cost_flex": 2.5e-09,
         "input_cost_per_token": 5e-08,
@@ -66,21 +47,14 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "input_cost_per_token_priority": 2.5e-06,
         "output_cost_per_token": 4e-07,
         "output_cost_per_token_flex": 2e-07,`,
-  'gpt-5.1': `
-        "cache_read_input_token_cost": 1.25e-07,
-        "cache_read_input_token_cost_priority": 2.5e-07,
-        "input_cost_per_token": 1.25e-06,
-        "input_cost_per_token_priority": 2.5e-06,
-        "output_cost_per_token": 1e-05,
-        "output_cost_per_token_priority": 2e-05,`,
-  'gpt-5.2': `
+    'gpt-5.2': `
         "cache_read_input_token_cost": 1.75e-07,
         "cache_read_input_token_cost_priority": 3.5e-07,
         "input_cost_per_token": 1.75e-06,
         "input_cost_per_token_priority": 3.5e-06,
         "output_cost_per_token": 1.4e-05,
         "output_cost_per_token_priority": 2.8e-05,`,
-  'gpt-5.4-mini': `
+    'gpt-5.4-mini': `
         "cache_read_input_token_cost": 7.5e-08,
         "cache_read_input_token_cost_flex": 3.75e-08,
         "cache_read_input_token_cost_priority": 1.5e-07,
@@ -92,7 +66,7 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "output_cost_per_token_flex": 2.25e-06,
         "output_cost_per_token_batches": 2.25e-06,
         "output_cost_per_token_priority": 9e-06,`,
-  'gpt-5.4-nano': `
+    'gpt-5.4-nano': `
         "cache_read_input_token_cost": 2e-08,
         "cache_read_input_token_cost_flex": 1e-08,
         "input_cost_per_token": 2e-07,
@@ -101,7 +75,7 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "output_cost_per_token": 1.25e-06,
         "output_cost_per_token_flex": 6.25e-07,
         "output_cost_per_token_batches": 6.25e-07,`,
-  'gpt-4o-mini': `
+    'gpt-4o-mini': `
         "cache_read_input_token_cost": 7.5e-08,
         "cache_read_input_token_cost_priority": 1.25e-07,
         "input_cost_per_token": 1.5e-07,
@@ -110,7 +84,21 @@ const READ_TEXT: Readonly<Record<string, string>> = {
         "output_cost_per_token": 6e-07,
         "output_cost_per_token_batches": 3e-07,
         "output_cost_per_token_priority": 1e-06,`,
-};
+  },
+  // These ids' lines read the same as those of the id each names.
+  { 'gpt-5-2025-08-07': 'gpt-5', 'gpt-5-mini-2025-08-07': 'gpt-5-mini', 'gpt-5.1': 'gpt-5.1-2025-11-13' },
+);
+
+/** `texts` plus, for each id of `sameAs`, the text of the id it names (the source repeats those lines). */
+function withSameText(texts: Record<string, string>, sameAs: Record<string, string>): Record<string, string> {
+  const all = { ...texts };
+  for (const [id, sameAsId] of Object.entries(sameAs)) {
+    const text = texts[sameAsId];
+    if (text === undefined) throw new Error(`no read text for ${sameAsId}`);
+    all[id] = text;
+  }
+  return all;
+}
 
 /** The `"key": number` lines of a read excerpt. */
 function readPrices(text: string): Record<string, number> {

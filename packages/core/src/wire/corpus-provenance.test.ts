@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import {
+  CORPUS_DIR,
+  type CorpusFidelity,
+  type CorpusFixture,
+  readCorpusManifest,
+} from './corpus-manifest.test-support.js';
 
 /**
  * The corpus of real provider responses (recorded by other public projects against the live APIs) and its
@@ -13,75 +18,18 @@ import { describe, expect, it } from 'vitest';
  * ends is a separate test.
  */
 
-const CORPUS_DIR = fileURLToPath(new URL('./fixtures/corpus/', import.meta.url));
-
-type Fidelity = 'exact' | 'exact-decoded' | 'reserialized-json' | 'reframed-sse';
-
-interface Provenance {
-  repository: string;
-  /** The commit of the stored version that was read (the index answers with it). */
-  commit: string;
-  /** How the bytes were obtained: read through the public code index's stored text, never a repository snapshot. */
-  retrievedWith: 'read_file';
-  /** The index's id for the stored file version that was read. */
-  readFileId: string;
-  /** How the recording was found in the stored text, when that took more than one plain read. */
-  retrievalNote?: string;
-  path: string;
-  interaction?: number;
-  license: string;
-  recordedAt: string;
-  recordedAtSource: string;
-  fidelity: Fidelity;
-  changes: string[];
-  statusSource?: string;
-}
-
-interface Fixture {
-  id: string;
-  api: string;
-  provider: string;
-  operation: string;
-  endpoint: { method: string; host: string; path: string; query?: string };
-  stream: boolean;
-  status: number;
-  contentType: string;
-  features: string[];
-  files: { response: string; request?: string };
-  sha256: string;
-  bytes: number;
-  sequence?: { id: string; step: number };
-  notes?: string;
-  request?: { omitted: string; topLevelFields: Record<string, unknown> | null };
-  provenance: Provenance;
-}
-
-interface Gap {
-  category: string;
-  wanted: string;
-  searched: string;
-  found: string;
-}
-
-interface Corpus {
-  schema: number;
-  description: string;
-  gaps: Gap[];
-  fixtures: Fixture[];
-}
-
-const corpus = JSON.parse(readFileSync(join(CORPUS_DIR, 'corpus.json'), 'utf8')) as Corpus;
+const corpus = readCorpusManifest();
 const fixtures = corpus.fixtures;
 
 function bytesOf(file: string): Buffer {
   return readFileSync(join(CORPUS_DIR, file));
 }
 
-function textOf(fixture: Fixture): string {
+function textOf(fixture: CorpusFixture): string {
   return bytesOf(fixture.files.response).toString('utf8');
 }
 
-function has(fixture: Fixture, ...features: string[]): boolean {
+function has(fixture: CorpusFixture, ...features: string[]): boolean {
   return features.every((feature) => fixture.features.includes(feature));
 }
 
@@ -100,7 +48,7 @@ function listFiles(dir: string): string[] {
 }
 
 const ALLOWED_LICENSES = ['MIT', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause'];
-const FIDELITIES: Fidelity[] = ['exact', 'exact-decoded', 'reserialized-json', 'reframed-sse'];
+const FIDELITIES: CorpusFidelity[] = ['exact', 'exact-decoded', 'reserialized-json', 'reframed-sse'];
 const OPERATIONS = ['chat', 'responses', 'embeddings', 'text_completion', 'other'];
 const EXTENSIONS = ['json', 'sse', 'ndjson'];
 
@@ -138,7 +86,7 @@ const FEATURE_MARKERS: Record<string, RegExp> = {
 };
 
 /** What the billing work needs real recordings of; each must match at least one fixture. */
-const REQUIRED: Record<string, (f: Fixture) => boolean> = {
+const REQUIRED: Record<string, (f: CorpusFixture) => boolean> = {
   'OpenAI chat, JSON': (f) =>
     f.provider === 'openai' && f.api === 'openai-chat-completions' && !f.stream && f.status === 200,
   'OpenAI chat, stream with usage': (f) =>
@@ -197,7 +145,7 @@ const REQUIRED: Record<string, (f: Fixture) => boolean> = {
 };
 
 /** Categories the corpus has no readable real recording for: the manifest lists them as gaps, and no fixture may match them. */
-const GAPS: Record<string, (f: Fixture, text: string) => boolean> = {
+const GAPS: Record<string, (f: CorpusFixture, text: string) => boolean> = {
   'openai-audio-output-tokens': (_f, text) =>
     /"(completion|output)_tokens_details": ?\{[^}]*"audio_tokens": ?[1-9]/.test(text),
   'openai-anthropic-rate-limit-and-server-errors': (f, text) =>
@@ -266,7 +214,7 @@ describe('corpus manifest', () => {
   });
 
   it('numbers the steps of each recorded sequence 1..n, all from one cassette', () => {
-    const sequences = new Map<string, Fixture[]>();
+    const sequences = new Map<string, CorpusFixture[]>();
     for (const f of fixtures) {
       if (f.sequence === undefined) continue;
       sequences.set(f.sequence.id, [...(sequences.get(f.sequence.id) ?? []), f]);

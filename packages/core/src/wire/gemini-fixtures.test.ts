@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Operation, Usage } from '../record.js';
+import { readFixture, readJsonFixture, replayStream, type StreamReplay } from './fixture-replay.test-support.js';
 import { geminiWireFormat } from './gemini.js';
 import { JsonArrayStreamParser } from './json-array-stream-parser.js';
 import { SseParser } from './sse-parser.js';
@@ -8,19 +8,14 @@ import type { StreamEventKind } from './wire-format.js';
 
 // Recorded Gemini API responses; where each comes from is in fixtures/gemini/README.md.
 function fixture(name: string): Uint8Array {
-  return readFileSync(new URL(`./fixtures/gemini/${name}`, import.meta.url));
+  return readFixture(`gemini/${name}`);
 }
 
 function usage(input: number, output: number, cachedInput: number, reasoning: number): Usage {
   return { input, output, cachedInput, cacheWrite: 0, reasoning };
 }
 
-interface Replay {
-  kinds: StreamEventKind[];
-  usage: Usage | undefined;
-  responseModel: string | undefined;
-  finished: boolean;
-  failed: boolean;
+interface Replay extends StreamReplay {
   outputLength: number;
 }
 
@@ -28,22 +23,13 @@ type Framing = 'sse' | 'json-array';
 
 /** Feeds a stream body, in the given chunks, through its framing's parser into a fresh accumulator. */
 function replay(framing: Framing, chunks: Iterable<Uint8Array | string>): Replay {
-  const accumulator = geminiWireFormat.createStreamAccumulator('chat');
-  const kinds: StreamEventKind[] = [];
-  const take = (text: string) => kinds.push(accumulator.pushRaw(text));
-  const parser =
-    framing === 'sse' ? new SseParser((event) => take(event.data)) : new JsonArrayStreamParser((text) => take(text));
-  for (const chunk of chunks) parser.push(chunk);
-  parser.end();
-  const summary = accumulator.summary();
-  return {
-    kinds,
-    usage: summary.usage,
-    responseModel: summary.responseModel,
-    finished: summary.finished,
-    failed: summary.failed,
-    outputLength: summary.outputLength(),
-  };
+  const { replay, summary } = replayStream(
+    geminiWireFormat.createStreamAccumulator('chat'),
+    (take) =>
+      framing === 'sse' ? new SseParser((event) => take(event.data)) : new JsonArrayStreamParser((text) => take(text)),
+    chunks,
+  );
+  return { ...replay, outputLength: summary.outputLength() };
 }
 
 const C: StreamEventKind = 'content';
@@ -146,7 +132,7 @@ describe('recorded Gemini streams', () => {
   }
 
   it('reads the JSON-array body whole, as a buffered JSON reply, to the same usage', () => {
-    const body: unknown = JSON.parse(new TextDecoder().decode(fixture('stream-json-array.json')));
+    const body = readJsonFixture('gemini/stream-json-array.json');
     expect(geminiWireFormat.parseResponse('chat', body)).toEqual({
       usage: usage(9, 27, 0, 0),
       responseModel: undefined,
@@ -164,7 +150,7 @@ describe('recorded Gemini JSON replies', () => {
   ];
   for (const [file, operation, expectedUsage, model] of jsonCases) {
     it(`${file}: usage and response model`, () => {
-      const body: unknown = JSON.parse(new TextDecoder().decode(fixture(file)));
+      const body = readJsonFixture(`gemini/${file}`);
       expect(geminiWireFormat.parseResponse(operation, body)).toEqual({ usage: expectedUsage, responseModel: model });
     });
   }

@@ -1,40 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Operation, Usage } from '../record.js';
 import { anthropicWireFormat } from './anthropic.js';
+import { readFixture, readJsonFixture, replayStream, type StreamReplay } from './fixture-replay.test-support.js';
 import { openAiWireFormat } from './openai.js';
 import { SseParser } from './sse-parser.js';
 import type { StreamEventKind, WireFormat } from './wire-format.js';
 
-function fixture(name: string): Uint8Array {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
-}
-
-interface Replay {
-  kinds: StreamEventKind[];
-  usage: Usage | undefined;
-  responseModel: string | undefined;
-  finished: boolean;
-  failed: boolean;
+interface Replay extends StreamReplay {
   text: string;
 }
 
 /** Feeds an SSE body, in the given chunks, through the parser into a fresh accumulator (as the proxy does). */
 function replay(format: WireFormat, operation: Operation, chunks: Iterable<Uint8Array | string>): Replay {
-  const accumulator = format.createStreamAccumulator(operation);
-  const kinds: StreamEventKind[] = [];
-  const parser = new SseParser((event) => kinds.push(accumulator.pushRaw(event.data, event.event)));
-  for (const chunk of chunks) parser.push(chunk);
-  parser.end();
-  const summary = accumulator.summary();
-  return {
-    kinds,
-    usage: summary.usage,
-    responseModel: summary.responseModel,
-    finished: summary.finished,
-    failed: summary.failed,
-    text: summary.outputText(),
-  };
+  const { replay, summary } = replayStream(
+    format.createStreamAccumulator(operation),
+    (take) => new SseParser((event) => take(event.data, event.event)),
+    chunks,
+  );
+  return { ...replay, text: summary.outputText() };
 }
 
 function* oneByteAtATime(bytes: Uint8Array): Generator<Uint8Array> {
@@ -258,7 +241,7 @@ const streamCases: StreamCase[] = [
 describe('stream fixtures', () => {
   for (const { file, format, operation, expected } of streamCases) {
     describe(file, () => {
-      const bytes = fixture(file);
+      const bytes = readFixture(file);
 
       it('yields the exact summary and event kinds', () => {
         expect(replay(format, operation, [bytes])).toEqual(expected);
@@ -302,7 +285,7 @@ describe('stream fixtures', () => {
     it(`${file}: yields the same split in two at every byte`, () => {
       const found = streamCases.find((c) => c.file === file);
       if (found === undefined) throw new Error(`no case for ${file}`);
-      const bytes = fixture(file);
+      const bytes = readFixture(file);
       for (let at = 0; at <= bytes.length; at++) {
         const result = replay(found.format, found.operation, [bytes.subarray(0, at), bytes.subarray(at)]);
         if (JSON.stringify(result) !== JSON.stringify(found.expected)) {
@@ -334,7 +317,7 @@ describe('JSON fixtures', () => {
   ];
   for (const [file, format, operation, expectedUsage, model] of cases) {
     it(`${file}: usage and response model`, () => {
-      const body: unknown = JSON.parse(new TextDecoder().decode(fixture(file)));
+      const body = readJsonFixture(file);
       // A Responses API body also tells which response it is (its usage is counted once per id).
       const { responseState, ...summary } = format.parseResponse(operation, body);
       expect(summary).toEqual({ usage: expectedUsage, responseModel: model });
