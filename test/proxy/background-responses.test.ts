@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { OPENAI_SDKS, type OpenAiSdk } from '../sdk/harness.js';
 import { findSamples, sampleSum } from '../support/prometheus-text.js';
+import { readUntilFirstTextDelta } from '../support/responses-stream.js';
 import { settled, useHarness } from './proxy-harness.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
@@ -60,13 +61,7 @@ describe.each(OPENAI_SDKS)('$name background Responses through the proxy', (sdk:
       h.simulator.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
       const openai = client();
       const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
-      let id = '';
-      let cursor = -1;
-      for await (const event of stream) {
-        if (event.type === 'response.created') id = event.response.id;
-        cursor = event.sequence_number;
-        if (event.type === 'response.output_text.delta') break;
-      }
+      const { id, cursor } = await readUntilFirstTextDelta(stream);
       for (const after of [cursor, cursor + 2]) {
         const types: string[] = [];
         for await (const event of await openai.responses.retrieve(id, { stream: true, starting_after: after })) {

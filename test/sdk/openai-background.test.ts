@@ -1,6 +1,7 @@
 import { responseLedgerFor } from '@llmeter/core';
 import { instrument } from '@llmeter/sdk';
 import { describe, expect, it } from 'vitest';
+import { readUntilFirstTextDelta } from '../support/responses-stream.js';
 import { metricsText, newRegistry, OPENAI_SDKS, type OpenAiSdk, usd, useSimulator, value } from './harness.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
@@ -34,14 +35,7 @@ describe.each(OPENAI_SDKS)('$name background Responses', (sdk: OpenAiSdk) => {
   async function readUntilFirstDelta(openai: ReturnType<typeof meteredClient>['openai']) {
     env.sim.enqueue({ usage, chunks: ['Hel', 'lo', '!'], chunkDelayMs: 40 });
     const stream = await openai.responses.create({ model: 'gpt-4o', input: 'hi', background: true, stream: true });
-    let id = '';
-    let cursor = -1;
-    for await (const event of stream) {
-      if (event.type === 'response.created') id = event.response.id;
-      cursor = event.sequence_number;
-      if (event.type === 'response.output_text.delta') break;
-    }
-    return { id, cursor };
+    return readUntilFirstTextDelta(stream);
   }
 
   it('create background, poll 3 times until completed: usage counted once, exact tokens and cost', async () => {
