@@ -1,30 +1,16 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { GoogleGenAI } from '@google/genai';
 import { instrument } from '@llmeter/sdk';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { eventually, metricsText, newRegistry, useSimulator, value } from './harness.js';
-
-// A real collection, so that what the caller dropped is really gone and its finalizers run.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Collects until `check` passes: finalizers run after a collection, on a later turn of the event loop. */
-async function collectUntil(check: () => Promise<boolean>): Promise<void> {
-  await eventually(async () => {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return check();
-  }, 5000);
-}
+import { metricsText, newRegistry, useSimulator, value } from './harness.js';
+import { collectGarbage, expectInFlightUntilCollected } from './measured-client.js';
 
 /** A few collections, for a test that nothing more is recorded after them. */
 async function collectSome(): Promise<void> {
   for (let i = 0; i < 3; i++) {
-    gc();
+    collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -67,8 +53,7 @@ describe('Bedrock and Gemini streams the caller drops are recorded once', () => 
       const stream = response.stream as AsyncIterable<unknown>;
       await stream[Symbol.asyncIterator]().next();
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(value(text, 'requests_total')).toBe(1);
     expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);
@@ -86,7 +71,7 @@ describe('Bedrock and Gemini streams the caller drops are recorded once', () => 
     expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
     while (!(await iterator.next()).done) {
       // read on, collecting between events
-      gc();
+      collectGarbage();
     }
     await collectSome();
     const text = await metricsText(registry);
@@ -110,7 +95,7 @@ describe('Bedrock and Gemini streams the caller drops are recorded once', () => 
     await iterator.next();
     await collectSome();
     expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    while (!(await iterator.next()).done) gc();
+    while (!(await iterator.next()).done) collectGarbage();
     await collectSome();
     const text = await metricsText(registry);
     expect(value(text, 'requests_total', { status: 'ok' })).toBe(1);
@@ -125,8 +110,7 @@ describe('Bedrock and Gemini streams the caller drops are recorded once', () => 
       const stream = await ai.models.generateContentStream({ model: flash, contents: 'Hi' });
       await stream.next();
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(value(text, 'requests_total')).toBe(1);
     expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);

@@ -85,7 +85,7 @@ export function expectOneCall(text: string, labels: Record<string, string>, call
 let gc: (() => void) | undefined;
 
 /** A real collection, so that a call its caller dropped is really gone and its finalizer runs. */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   if (gc === undefined) {
     setFlagsFromString('--expose-gc');
     gc = runInNewContext('gc') as () => void;
@@ -105,6 +105,18 @@ function collectGarbage(): void {
  */
 export async function expectInFlightUntilCollected(registry: Registry): Promise<void> {
   expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
+  await collectUntilNoneInFlight(registry);
+}
+
+/**
+ * Collects garbage until no call is in flight on `registry` (within 5 s): finalizers run after a collection, on a
+ * later turn of the event loop.
+ *
+ * @example
+ * void openai.chat.completions.create({ model, messages }); // never awaited
+ * await collectUntilNoneInFlight(registry);
+ */
+export async function collectUntilNoneInFlight(registry: Registry): Promise<void> {
   await eventually(async () => {
     collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 10));

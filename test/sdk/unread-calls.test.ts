@@ -1,23 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { eventually, metricsText, newRegistry, useSimulator, value } from './harness.js';
+import { collectGarbage, collectUntilNoneInFlight, expectInFlightUntilCollected } from './measured-client.js';
 
-// A real collection, so that what the caller dropped is really gone and its finalizers run.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const messages = [{ role: 'user' as const, content: 'Say hello' }];
-
-/** Collects until `check` passes: finalizers run after a collection, on a later turn of the event loop. */
-async function collectUntil(check: () => Promise<boolean>): Promise<void> {
-  await eventually(async () => {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    return check();
-  }, 5000);
-}
 
 describe('calls the caller drops are still recorded once', () => {
   const env = useSimulator();
@@ -31,8 +18,7 @@ describe('calls the caller drops are still recorded once', () => {
     await (async () => {
       await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(value(text, 'requests_total', { status: 'error' })).toBe(1);
     expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);
@@ -49,8 +35,7 @@ describe('calls the caller drops are still recorded once', () => {
       const stream = await openai.chat.completions.create({ model: 'gpt-4o', messages, stream: true });
       await stream[Symbol.asyncIterator]().next();
     })();
-    expect(value(await metricsText(registry), 'requests_in_flight')).toBe(1);
-    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    await expectInFlightUntilCollected(registry);
     const text = await metricsText(registry);
     expect(value(text, 'requests_total')).toBe(1);
     expect(value(text, 'request_failures_total', { error_type: 'aborted' })).toBe(1);
@@ -72,7 +57,7 @@ describe('calls the caller drops are still recorded once', () => {
     const before = await metricsText(registry);
     expect(value(before, 'requests_total', { status: 'ok' })).toBe(6);
     for (let i = 0; i < 3; i++) {
-      gc();
+      collectGarbage();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const after = await metricsText(registry);
@@ -89,7 +74,7 @@ describe('calls the caller drops are still recorded once', () => {
     // The SDK sends the request at once; the caller never looks at the answer.
     void openai.chat.completions.create({ model: 'gpt-4o', messages });
     await eventually(async () => env.sim.requests.length === 1);
-    await collectUntil(async () => value(await metricsText(registry), 'requests_in_flight') === 0);
+    await collectUntilNoneInFlight(registry);
     const text = await metricsText(registry);
     expect(value(text, 'requests_total', { status: 'ok' })).toBe(1);
     expect(value(text, 'tokens_total')).toBe(0);
