@@ -5,10 +5,9 @@ import { useReplayUpstream } from '../support/replay-upstream.js';
 import { type CorpusFixture, responseBytes } from './corpus.js';
 import {
   bytesForClient,
-  callBody,
   callThroughSdk,
   expectBill,
-  proxyPath,
+  fetchThroughProxy,
   proxyTo,
   type Record_,
   recorded,
@@ -76,16 +75,7 @@ function expectCutRecord(fixture: CorpusFixture, record: Record_): void {
 
 /** Sends a fixture's request through the proxy and reads what arrives until the connection fails. */
 async function readCutThroughProxy(proxy: RunningProxy, fixture: CorpusFixture): Promise<Buffer> {
-  const response = await fetch(`${proxy.url}${proxyPath(fixture)}`, {
-    method: fixture.endpoint.method,
-    headers: {
-      'content-type': 'application/json',
-      authorization: 'Bearer sk-test',
-      'x-api-key': 'sk-ant-test',
-      'x-goog-api-key': 'not-a-key',
-    },
-    ...(fixture.endpoint.method === 'POST' ? { body: JSON.stringify(callBody(fixture)) } : {}),
-  });
+  const response = await fetchThroughProxy(proxy, fixture);
   expect(response.status).toBe(200);
   const chunks: Uint8Array[] = [];
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();

@@ -5,7 +5,7 @@ import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
-import { findSamples, sampleSum } from '../support/prometheus-text.js';
+import { nonZeroByLabel, sampleSum } from '../support/prometheus-text.js';
 import type { ReplayUpstream } from '../support/replay-upstream.js';
 import { type CorpusFixture, corpusFixtures, requestBody, responseBytes } from './corpus.js';
 import type { Bill } from './independent-bill.js';
@@ -57,16 +57,10 @@ export function proxyPath(fixture: CorpusFixture): string {
 /** What a registry holds about its calls. */
 export async function recordOf(registry: Registry) {
   const text = await registry.metrics();
-  const nonZero = (name: string, label: string) =>
-    Object.fromEntries(
-      findSamples(text, name)
-        .filter((sample) => sample.value !== 0)
-        .map((sample) => [sample.labels[label], sample.value]),
-    );
   return {
     requests: sampleSum(text, 'llm_requests_total'),
-    errorTypes: nonZero('llm_request_failures_total', 'error_type'),
-    tokens: nonZero('llm_tokens_total', 'type'),
+    errorTypes: nonZeroByLabel(text, 'llm_request_failures_total', 'error_type'),
+    tokens: nonZeroByLabel(text, 'llm_tokens_total', 'type'),
     cost: sampleSum(text, 'llm_cost_usd_total'),
     unpriced: sampleSum(text, 'llm_unpriced_requests_total'),
     estimated: sampleSum(text, 'llm_usage_estimated_total'),
@@ -127,9 +121,9 @@ export async function replayThroughProxy(upstream: ReplayUpstream, fixture: Corp
   return registry;
 }
 
-export async function callThroughProxy(proxy: RunningProxy, fixture: CorpusFixture): Promise<void> {
-  const post = fixture.endpoint.method === 'POST';
-  const response = await fetch(`${proxy.url}${proxyPath(fixture)}`, {
+/** Sends a fixture's request through the proxy, with every provider's key header, as plain `fetch`. */
+export function fetchThroughProxy(proxy: RunningProxy, fixture: CorpusFixture): Promise<Response> {
+  return fetch(`${proxy.url}${proxyPath(fixture)}`, {
     method: fixture.endpoint.method,
     headers: {
       'content-type': 'application/json',
@@ -137,8 +131,12 @@ export async function callThroughProxy(proxy: RunningProxy, fixture: CorpusFixtu
       'x-api-key': 'sk-ant-test',
       'x-goog-api-key': 'not-a-key',
     },
-    ...(post ? { body: JSON.stringify(callBody(fixture)) } : {}),
+    ...(fixture.endpoint.method === 'POST' ? { body: JSON.stringify(callBody(fixture)) } : {}),
   });
+}
+
+export async function callThroughProxy(proxy: RunningProxy, fixture: CorpusFixture): Promise<void> {
+  const response = await fetchThroughProxy(proxy, fixture);
   expect(response.status).toBe(fixture.status);
   expect(Buffer.from(await response.arrayBuffer()).equals(bytesForClient(fixture))).toBe(true);
 }

@@ -7,7 +7,7 @@ import { instrument } from '@llmeter/sdk';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { findSamples, sampleSum } from '../support/prometheus-text.js';
+import { findSamples, nonZeroByLabel, sampleSum } from '../support/prometheus-text.js';
 import { type ReplayEnding, type ReplayUpstream, useReplayUpstream } from '../support/replay-upstream.js';
 
 // The same recorded stream bytes, served by a real local upstream, go through both front ends: the proxy (with a
@@ -365,18 +365,12 @@ async function callThroughSdk(upstream: ReplayUpstream, api: Api, stop: CallerSt
 /** What a registry says about its one call, in the terms the metric contract defines. */
 async function recordOf(registry: Registry) {
   const text = await registry.metrics();
-  const nonZero = (name: string, label: string) =>
-    Object.fromEntries(
-      findSamples(text, name)
-        .filter((sample) => sample.value !== 0)
-        .map((sample) => [sample.labels[label], sample.value]),
-    );
   return {
     requests: findSamples(text, 'llm_requests_total')
       .filter((sample) => sample.value !== 0)
       .map(({ labels, value }): Record<string, string | number> => ({ ...labels, value })),
-    errorTypes: nonZero('llm_request_failures_total', 'error_type'),
-    tokens: nonZero('llm_tokens_total', 'type'),
+    errorTypes: nonZeroByLabel(text, 'llm_request_failures_total', 'error_type'),
+    tokens: nonZeroByLabel(text, 'llm_tokens_total', 'type'),
     usageEstimated: sampleSum(text, 'llm_usage_estimated_total'),
     cost: sampleSum(text, 'llm_cost_usd_total'),
     timeToFirstTokenCount: sampleSum(text, 'llm_time_to_first_token_seconds_count'),

@@ -39,3 +39,18 @@ export function findSamples(text: string, name: string, labels: Record<string, s
 export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
   return findSamples(text, name, labels).reduce((sum, sample) => sum + sample.value, 0);
 }
+
+/**
+ * The non-zero samples of metric `name`, keyed by the value of their label `label` (e.g. the tokens of a call by
+ * type); a label value that occurs on several samples keeps the last one's value.
+ *
+ * @example
+ * nonZeroByLabel(text, 'llm_tokens_total', 'type'); // { input: 12, output: 4 }
+ */
+export function nonZeroByLabel(text: string, name: string, label: string): Record<string, number> {
+  return Object.fromEntries(
+    findSamples(text, name)
+      .filter((sample) => sample.value !== 0)
+      .map((sample) => [sample.labels[label], sample.value]),
+  );
+}
