@@ -9,8 +9,8 @@ import {
 import { calcPrice, extractUsage, findProvider } from '@pydantic/genai-prices';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useReplayUpstream } from '../support/replay-upstream.js';
 import { metricsText, series, value } from './harness.js';
 import { expectOneCall, type Measured, measure } from './measured-client.js';
 
@@ -74,14 +74,8 @@ interface Tokens {
 }
 
 describe('@aws-sdk/client-bedrock-runtime replaying recorded Bedrock responses', () => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
+  const upstream = useReplayUpstream();
   beforeEach(() => upstream.reset());
-  afterAll(async () => {
-    await upstream.close();
-  });
 
   function measured(): Measured<BedrockRuntimeClient> {
     return measure(

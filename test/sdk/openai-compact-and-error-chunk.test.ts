@@ -1,7 +1,7 @@
 import { instrument } from '@llmeter/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { corpusAnswer, corpusRequest } from '../corpus/corpus.js';
-import { type ReplayUpstream, startReplayUpstream } from '../support/replay-upstream.js';
+import { useReplayUpstream } from '../support/replay-upstream.js';
 import { eventually, metricsText, newRegistry, OPENAI_SDKS, type OpenAiSdk, usd, value } from './harness.js';
 
 // Two real recordings (test/corpus, pydantic-ai's cassettes) through both majors of the `openai` client:
@@ -13,14 +13,8 @@ import { eventually, metricsText, newRegistry, OPENAI_SDKS, type OpenAiSdk, usd,
 const GPT_4O_MINI = { input: 0.15, output: 0.6 };
 
 describe.each(OPENAI_SDKS)('$name: responses.compact and an error chunk with usage', (sdk: OpenAiSdk) => {
-  let upstream: ReplayUpstream;
-  beforeAll(async () => {
-    upstream = await startReplayUpstream();
-  });
+  const upstream = useReplayUpstream();
   beforeEach(() => upstream.reset());
-  afterAll(async () => {
-    await upstream.close();
-  });
   const client = () => new sdk.OpenAI({ apiKey: 'sk-test', baseURL: `${upstream.url}/v1`, maxRetries: 0 });
 
   it('measures responses.compact as a Responses call: the usage it reports, priced by the request’s model', async () => {
