@@ -331,11 +331,15 @@ class Exchange {
   /** The status the call is recorded with: the upstream's, or 502 for a response that could not be passed on. */
   #recordedStatus: number | undefined;
   #observer: ResponseObserver | undefined;
+  /** The proxy's own time on a stream's call (request and response halves), recorded after its first bytes. */
+  #overheadSeconds = 0;
   /** Set once the upstream went silent for too long (and its request was destroyed with it). */
   #timeout: UpstreamTimeoutError | undefined;
   #finished = false;
   /** Body bytes were written to the client (its headers went out with the first of them). */
   #bodyWritten = false;
+  /** Reads the chunks last written to the client, when the observer has not read them yet (see #forwardBody). */
+  #readUnread: (() => void) | undefined;
 
   constructor(
     proxy: PassThrough,
@@ -419,9 +423,18 @@ class Exchange {
     this.#requestOverheadMs = performance.now() - sendingAt;
   }
 
-  /** Sends the response's headers now, unless body bytes (which carry them) were written already. */
-  flushHeadersIfUnsent(): void {
+  /**
+   * Right after the turn a stream's headers came in: sends them, unless body bytes (which carry them) were written
+   * already, and records the proxy's overhead on the response.
+   */
+  afterStreamHead(): void {
     if (!this.#bodyWritten && !this.#res.destroyed && !this.#res.writableEnded) this.#res.flushHeaders();
+    try {
+      this.#proxy.options.meter.observeProxyOverhead(this.#route.upstream.name, this.#overheadSeconds);
+    } catch (error) {
+      // Out of any handler's reach here (a turn of its own): a measurement failure is reported, never thrown.
+      this.#proxy.reportMeasurementError(error);
+    }
   }
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
@@ -611,14 +624,15 @@ class Exchange {
       return;
     }
     // The response half: its headers received, to passed on (observers set up, headers filtered and written).
-    this.#proxy.options.meter.observeProxyOverhead(
-      upstreamName,
-      (this.#requestOverheadMs + performance.now() - respondingAt) / 1000,
-    );
-    // A stream's headers go out without waiting for its first event: SDKs hand the stream to the caller on them.
-    // Body bytes that came with the headers are written in this turn of the event loop, and the headers go out
-    // with them (one write instead of two); otherwise they go out alone right after this turn.
-    if (isSse || isJsonArrayStream || isNdjson) setImmediate(flushStreamHeaders, this);
+    const overheadSeconds = (this.#requestOverheadMs + performance.now() - respondingAt) / 1000;
+    if (isSse || isJsonArrayStream || isNdjson) {
+      // A stream's headers go out without waiting for its first event: SDKs hand the stream to the caller on them.
+      // Body bytes that came with the headers are written in this turn of the event loop, and the headers go out
+      // with them (one write instead of two); otherwise they go out alone right after this turn. The overhead is
+      // recorded then too, after the stream's first bytes.
+      this.#overheadSeconds = overheadSeconds;
+      setImmediate(afterStreamHead, this);
+    } else this.#proxy.options.meter.observeProxyOverhead(upstreamName, overheadSeconds);
     this.#forwardBody(upstreamRes, filter);
   }
 
@@ -713,6 +727,17 @@ class Exchange {
     let heldBytes = 0;
     // When the first chunk held came (read only while time to first token is still to be marked, else 0).
     let heldAt = 0;
+    // The chunks last written, for the observer to read once they went out: `res.write` only queues a chunk of a
+    // chunked response (Node corks the socket until its own next tick), so reading them in `flush` would hold the
+    // client's bytes back by as long as reading takes (measured: 53 µs on the first event of a stream).
+    let unread: Buffer[] | undefined;
+    let unreadHeldAt = 0;
+    const read = (): void => {
+      const chunks = unread;
+      if (chunks === undefined) return;
+      unread = undefined;
+      if (observer !== undefined) for (const chunk of chunks) observer.take(chunk, unreadHeldAt);
+    };
     const flush = (): void => {
       if (held.length === 0) return;
       const chunks = held;
@@ -723,9 +748,16 @@ class Exchange {
         body.pause();
         res.once('drain', resume);
       }
-      // The copy is read once the bytes went out: the client's first bytes do not wait for the measurement.
-      if (observer !== undefined) for (const chunk of chunks) observer.take(chunk, heldAt);
+      if (observer === undefined) return;
+      // Chunks not read yet are read first, in order (the end of a body flushes and reads in one turn).
+      read();
+      unread = chunks;
+      unreadHeldAt = heldAt;
+      // Queued after the uncork `res.write` queued: the bytes are on their way when this reads them.
+      process.nextTick(read);
     };
+    // The call is recorded (#finish) once the chunks written are read.
+    this.#readUnread = read;
     const hold = (bytes: Buffer): void => {
       if (held.length === 0) {
         process.nextTick(flush);
@@ -829,6 +861,8 @@ class Exchange {
     const endedAt = performance.now();
     let observed: ObservedBody | Promise<ObservedBody> = {};
     try {
+      // Chunks written in this turn are read before the copy is closed (a client gone while they were written).
+      this.#readUnread?.();
       if (this.#observer !== undefined) observed = this.#observer.finish(transport);
     } catch {
       // A copy that cannot be read leaves the call counted, without usage.
@@ -926,9 +960,9 @@ function withoutHeader(rawHeaders: readonly string[], name: string): string[] {
 /** Errors on a client's response (a reset connection) end nothing the proxy must do: the 'close' handler does. */
 function ignoreError(): void {}
 
-/** Sends a stream's headers, unless its first bytes (or its end) already took them. */
-function flushStreamHeaders(exchange: Exchange): void {
-  exchange.flushHeadersIfUnsent();
+/** What is left to do once a stream's headers came in (see {@link Exchange.afterStreamHead}). */
+function afterStreamHead(exchange: Exchange): void {
+  exchange.afterStreamHead();
 }
 
 /** Starts an exchange; an error thrown on the way is llmeter's own failure, answered and recorded by `fail`. */
