@@ -192,6 +192,9 @@ async function main() {
   ];
   const ttfbCount = Number(values.ttfb);
   console.log(`\nTime to first byte of a stream, ms (median of ${ttfbCount} sequential requests, interleaved)`);
+  console.log(
+    'added over direct; request: until the upstream has the request, response: from its answer to the first byte',
+  );
   for (const [label, body] of [
     ['asked, spaced', sseAsked],
     ['injected, spaced', sseInject],
@@ -200,18 +203,31 @@ async function main() {
     ['JSON', jsonBody],
   ]) {
     const samples = new Map(targets.map(([name]) => [name, []]));
+    // Where each request's time went (see `call`): to the upstream, and from its answer back.
+    const halves = new Map(targets.map(([name]) => [name, { request: [], response: [] }]));
     for (let i = 0; i < 20; i++) for (const [, base] of targets) await call(base, body);
     for (let i = 0; i < ttfbCount; i++) {
-      for (const [name, base] of targets) samples.get(name).push(await call(base, body));
+      // Rotated, so that no target always follows the same one (and whatever that one left running).
+      for (let at = 0; at < targets.length; at++) {
+        const [name, base] = targets[(i + at) % targets.length];
+        const half = {};
+        samples.get(name).push(await call(base, body, {}, undefined, half));
+        halves.get(name).request.push(half.request);
+        halves.get(name).response.push(half.response);
+      }
     }
     const direct = median(samples.get('direct'));
+    const directHalves = halves.get('direct');
     const added = targets
       .slice(1)
       // p90 too: under contention (2 cores, spaced streams) the figures are bimodal and a median hides it.
       .map(([name]) => {
         const sorted = samples.get(name).sort((a, b) => a - b);
         const p90 = sorted[Math.floor(0.9 * (sorted.length - 1))] - direct;
-        return `${name} +${(median(sorted) - direct).toFixed(3)} (p90 +${p90.toFixed(3)})`;
+        const request = median(halves.get(name).request) - median(directHalves.request);
+        const response = median(halves.get(name).response) - median(directHalves.response);
+        const split = `request +${request.toFixed(3)}, response +${response.toFixed(3)}`;
+        return `${name} +${(median(sorted) - direct).toFixed(3)} (p90 +${p90.toFixed(3)}; ${split})`;
       })
       .join('   ');
     console.log(`${label.padEnd(18)} direct ${direct.toFixed(3)}   ${added}`);

@@ -8,6 +8,9 @@
 // reader takes them (written in batches, waiting for 'drain'); "hold", one event, then nothing until `release()`.
 import { createServer } from 'node:http';
 
+/** The response header carrying `receivedAt startedAnswerAt` (performance.now(), ms) of each request. */
+export const TIMES_HEADER = 'x-bench-upstream-times';
+
 function chunk(content, usage) {
   const body = {
     id: 'chatcmpl-bench',
@@ -71,6 +74,10 @@ export async function startFakeUpstream({ chunks }) {
   });
   const held = new Set();
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    const receivedAt = performance.now();
+    // When the request came and when its answer starts (its head goes out with the first bytes, in this turn):
+    // on this process's clock, which is the load client's when both run in one process (proxy-overhead.mjs).
+    const times = () => `${receivedAt} ${performance.now()}`;
     const parts = [];
     req.on('data', (part) => parts.push(part));
     req.on('end', () => {
@@ -83,13 +90,21 @@ export async function startFakeUpstream({ chunks }) {
         return;
       }
       if (!body.stream) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(json),
+          [TIMES_HEADER]: times(),
+        });
         res.end(json);
         return;
       }
       if (req.url?.startsWith('/v1/messages')) {
         const events = anthropicEvents(chunks);
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          [TIMES_HEADER]: times(),
+        });
         if (body.user === 'burst') {
           for (const event of events) res.write(event);
           res.end();
@@ -111,7 +126,7 @@ export async function startFakeUpstream({ chunks }) {
       const withUsage = body.stream_options?.include_usage === true;
       const event = (index) => chunk(` tok${index}`, withUsage ? null : undefined);
       const tail = `${withUsage ? chunk('', usage) : ''}data: [DONE]\n\n`;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', [TIMES_HEADER]: times() });
       if (typeof body.user === 'string' && body.user.startsWith('bytes:')) {
         let left = Number(body.user.slice('bytes:'.length));
         const more = () => {
