@@ -23,7 +23,7 @@ const MiB = 1024 * 1024;
 /**
  * Resident set growth allowed over the soak, after a full GC. The proxy, the upstream and the client share this
  * process, and V8 keeps the heap it grew to under their load: measured 180-230 MiB, reached by 10,000 calls and
- * flat after (the same at 60,000). This bounds that plateau; the two bounds below catch a leak.
+ * flat after (the same at 60,000). This bounds that plateau; the bounds below catch a leak.
  */
 const RSS_BOUND = 320 * MiB;
 /**
