@@ -3,8 +3,8 @@ import { type RunningProxy, type StartProxyOptions, startProxy } from '@llmeter/
 import { type Simulator, startSimulator } from '@llmeter/simulator';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll } from 'vitest';
 import { sampleSum } from '../support/prometheus-text.js';
+import { suiteResource } from '../support/suite-resource.js';
 
 /** A simulator as the `openai` and `anthropic` upstreams, and a proxy in front of it, on its own registry. */
 export interface ProxyHarness {
@@ -74,17 +74,11 @@ export async function startHarness(
  * test('counts', async () => expect(await h.sum('llm_requests_total')).toBe(0));
  */
 export function useHarness(options: StartProxyOptions = {}, extraUpstreams: ExtraUpstreams = {}): ProxyHarness {
-  let started: ProxyHarness | undefined;
-  beforeAll(async () => {
-    started = await startHarness(options, extraUpstreams);
-  }, 30_000);
-  afterAll(async () => {
-    await started?.close();
-  });
-  const current = (): ProxyHarness => {
-    if (started === undefined) throw new Error('the harness starts in beforeAll: read it inside a hook or test');
-    return started;
-  };
+  const current = suiteResource(
+    () => startHarness(options, extraUpstreams),
+    'the harness starts in beforeAll: read it inside a hook or test',
+    30_000,
+  );
   return {
     get simulator() {
       return current().simulator;

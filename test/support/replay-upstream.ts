@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { suiteResource } from './suite-resource.js';
 
 /**
  * How a replayed response ends:
@@ -71,17 +71,10 @@ export interface ReplayUpstream {
  * ```
  */
 export function useReplayUpstream(): ReplayUpstream {
-  let started: ReplayUpstream | undefined;
-  beforeAll(async () => {
-    started = await startReplayUpstream();
-  });
-  afterAll(async () => {
-    await started?.close();
-  });
-  const current = (): ReplayUpstream => {
-    if (started === undefined) throw new Error('the replay upstream is used before its describe block started it');
-    return started;
-  };
+  const current = suiteResource(
+    startReplayUpstream,
+    'the replay upstream is used before its describe block started it',
+  );
   return {
     get url() {
       return current().url;

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseObserver } from './call-observer.js';
 import { ContentChunkLane } from './content-chunk-lane.js';
+import { piecesAt } from './cut-pieces.test-support.js';
 import { UsageChunkFilter } from './usage-injection.js';
 
 const chunk = (text: string, extra = '') =>
@@ -432,16 +433,3 @@ describe('ContentChunkLane properties on Anthropic streams', () => {
     );
   });
 });
-
-/** `bytes` cut at the given fractions of its length (each cut once, in order). */
-function piecesAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((fraction) => Math.floor(fraction * bytes.length)))].sort((a, b) => a - b);
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const point of points) {
-    pieces.push(bytes.subarray(from, point));
-    from = point;
-  }
-  pieces.push(bytes.subarray(from));
-  return pieces;
-}

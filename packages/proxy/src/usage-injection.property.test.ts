@@ -2,6 +2,7 @@ import { type StreamUsageOption, wireFormats } from '@llmeter/core/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ContentChunkLane } from './content-chunk-lane.js';
+import { piecesAt } from './cut-pieces.test-support.js';
 import { UsageChunkFilter, withStreamUsageAsked } from './usage-injection.js';
 
 // Properties of the usage filter over arbitrary streams: what the client gets is exactly what the upstream would
@@ -105,18 +106,6 @@ function streams(events: StreamEvent[], usage: string, ends: string[]): { inject
   return { injected, direct };
 }
 
-function pieces(bytes: Buffer, fractions: number[]): Buffer[] {
-  const points = [...new Set(fractions.map((f) => Math.floor(f * bytes.length)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const point of points) {
-    out.push(bytes.subarray(from, point));
-    from = point;
-  }
-  out.push(bytes.subarray(from));
-  return out;
-}
-
 /** What the filter gave the client, and what its accumulator read (the same with the content chunk lane or not). */
 function filtered(chunks: Buffer[], limit: number): { text: string; peak: number; read: unknown } {
   const results = [false, true].map((lane) => {
@@ -154,7 +143,7 @@ describe('UsageChunkFilter properties', () => {
     fc.assert(
       fc.property(stream, ({ events, usage, ends, cuts: fractions, limit }) => {
         const { injected, direct } = streams(events, usage, ends);
-        const result = filtered(pieces(Buffer.from(injected), fractions), limit);
+        const result = filtered(piecesAt(Buffer.from(injected), fractions), limit);
         expect(result.text).toBe(direct);
         expect(result.peak).toBeLessThanOrEqual(limit);
       }),
@@ -167,7 +156,7 @@ describe('UsageChunkFilter properties', () => {
       fc.property(stream, ({ events, usage, ends, cuts: fractions, limit }) => {
         const { direct } = streams(events, usage, ends);
         const bytes = Buffer.from(direct);
-        const result = filtered(pieces(bytes, fractions), limit);
+        const result = filtered(piecesAt(bytes, fractions), limit);
         expect(result.text).toBe(direct);
         expect(result.peak).toBeLessThanOrEqual(limit);
       }),
