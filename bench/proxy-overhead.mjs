@@ -198,6 +198,8 @@ async function main() {
   for (const [label, body] of [
     ['asked, spaced', sseAsked],
     ['injected, spaced', sseInject],
+    ['asked, paced', { ...sseAsked, user: 'paced' }],
+    ['injected, paced', { ...sseInject, user: 'paced' }],
     ['asked, burst', { ...sseAsked, user: 'burst' }],
     ['injected, burst', { ...sseInject, user: 'burst' }],
     ['JSON', jsonBody],

@@ -3,10 +3,16 @@
 //
 // Two arrival patterns, chosen per request by the body's `user` field (which every proxy passes on):
 // - "spaced" (the default): one event per write, one write per event-loop turn, as a model's tokens arrive;
-// - "burst": every event written back to back in one turn, as a fast model or a buffering hop delivers them.
+// - "burst": every event written back to back in one turn, as a fast model or a buffering hop delivers them;
+// - "paced": the first PACED_EVENTS events 1 ms apart, then the rest at once: a model's tokens come milliseconds
+//   apart, so its first event reaches the proxy alone (with "spaced", a proxy that takes longer over a stream's
+//   head finds the next events waiting behind the first; short, for the time-to-first-byte figures).
 // The memory benchmark adds two more: "bytes:N", events of ~230 bytes until N bytes were sent, as fast as the
 // reader takes them (written in batches, waiting for 'drain'); "hold", one event, then nothing until `release()`.
 import { createServer } from 'node:http';
+
+/** How many events of a "paced" stream come 1 ms apart (the rest follow at once). */
+export const PACED_EVENTS = 5;
 
 /** The response header carrying `receivedAt startedAnswerAt` (performance.now(), ms) of each request. */
 export const TIMES_HEADER = 'x-bench-upstream-times';
@@ -149,6 +155,21 @@ export async function startFakeUpstream({ chunks }) {
       if (body.user === 'burst') {
         for (let sent = 0; sent < chunks; sent++) res.write(event(sent));
         res.end(tail);
+        return;
+      }
+      if (body.user === 'paced') {
+        let sent = 0;
+        const next = () => {
+          if (res.destroyed) return;
+          res.write(event(sent++));
+          if (sent < Math.min(PACED_EVENTS, chunks)) {
+            setTimeout(next, 1);
+            return;
+          }
+          while (sent < chunks) res.write(event(sent++));
+          res.end(tail);
+        };
+        next();
         return;
       }
       let sent = 0;

@@ -737,6 +737,10 @@ class Exchange {
       if (chunks === undefined) return;
       unread = undefined;
       if (observer !== undefined) for (const chunk of chunks) observer.take(chunk, unreadHeldAt);
+      // The filter forwards a stream's first event before reading it: read now, it may be the first token.
+      if (filter?.readLater() === true && call !== undefined && call.firstTokenAt === undefined) {
+        call.markFirstToken(unreadHeldAt);
+      }
     };
     const flush = (): void => {
       if (held.length === 0) return;
@@ -759,6 +763,7 @@ class Exchange {
     // The call is recorded (#finish) once the chunks written are read.
     this.#readUnread = read;
     const hold = (bytes: Buffer): void => {
+      this.#bodyWritten = true;
       if (held.length === 0) {
         process.nextTick(flush);
         heldAt = call?.firstTokenAt === undefined ? performance.now() : 0;
@@ -770,13 +775,9 @@ class Exchange {
       if (filter !== undefined) {
         const filtered = filter.push(chunk);
         if (filtered.bytes.length === 0) return;
-        this.#bodyWritten = true;
         hold(filtered.bytes);
         if (filtered.content && call?.firstTokenAt === undefined) call?.markFirstToken(performance.now());
-      } else {
-        this.#bodyWritten = true;
-        hold(chunk);
-      }
+      } else hold(chunk);
     });
     body.on('end', () => {
       flush();

@@ -37,7 +37,9 @@ function run(pieces: Buffer[], maxEventBytes?: number) {
   pieces.forEach((piece, index) => {
     const result = filter.push(piece);
     out.push(result.bytes);
-    if (result.content && contentAt === -1) contentAt = index;
+    // As the proxy does once it wrote the bytes: the stream's first event may have gone out unread.
+    const laterContent = filter.readLater();
+    if ((result.content || laterContent) && contentAt === -1) contentAt = index;
   });
   out.push(filter.end());
   return { text: Buffer.concat(out).toString(), summary: accumulator.summary(), contentAt };
@@ -56,6 +58,8 @@ describe('UsageChunkFilter', () => {
       expect(text).toBe(expected);
       expect(summary.usage).toMatchObject({ input: 11, output: 2 });
       expect(summary.finished).toBe(true);
+      // The first event, forwarded before it was read when a chunk ends with it, is read, and in order.
+      expect(summary.outputText()).toBe('Hello');
     }
   });
 
@@ -74,7 +78,43 @@ describe('UsageChunkFilter', () => {
     expect(filter.push(Buffer.from(first.slice(0, 20))).bytes.length).toBe(0);
     const rest = filter.push(Buffer.from(`${first.slice(20)}data: {"partial`));
     expect(rest.bytes.toString()).toBe(`data: ${chunk('Hi')}\n\n`);
-    expect(rest.content).toBe(true);
+    // The stream's first event went out before it was read: the filter tells its content once asked.
+    expect(rest.content).toBe(false);
+    expect(filter.readLater()).toBe(true);
+    expect(filter.readLater()).toBe(false);
+  });
+
+  test.each([
+    ['a second usage member', '{"usage":null,"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":0}}'],
+    [
+      'a usage member spelled with an escape',
+      '{"usage":null,"choices":[],"\\u0075sage":{"prompt_tokens":5,"completion_tokens":0}}',
+    ],
+  ])('a first event whose usage is not only its null member is read before it is forwarded: %s', (_name, data) => {
+    // JSON.parse reads the last member: this is the usage chunk, dropped, never forwarded unread with its cut.
+    const accumulator = wireFormats.openai.createStreamAccumulator('chat');
+    const filter = new UsageChunkFilter(accumulator);
+    const pushed = filter.push(Buffer.from(`data: ${data}\n\n`));
+    expect(pushed.bytes.length).toBe(0);
+    expect(filter.readLater()).toBe(false);
+    expect(accumulator.summary().usage).toMatchObject({ input: 5 });
+  });
+
+  test('only the first event goes out unread, and only when its chunk ends with it', () => {
+    const accumulator = wireFormats.openai.createStreamAccumulator('chat');
+    const filter = new UsageChunkFilter(accumulator);
+    const first = `data: ${chunk('Hel', null)}\n\n`;
+    const second = `data: ${chunk('lo', null)}\n\n`;
+    expect(filter.push(Buffer.from(first)).content).toBe(false);
+    expect(accumulator.summary().outputText()).toBe('');
+    // The next push reads it first, so that events are read in order.
+    expect(filter.push(Buffer.from(second)).content).toBe(true);
+    expect(accumulator.summary().outputText()).toBe('Hello');
+    expect(filter.readLater()).toBe(true);
+    // Two events in one chunk: the first is read before the second is looked at.
+    const both = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'));
+    expect(both.push(Buffer.from(first + second))).toMatchObject({ content: true });
+    expect(both.readLater()).toBe(false);
   });
 
   test('events that are not JSON pass untouched, and an unfinished last event is forwarded as it came', () => {

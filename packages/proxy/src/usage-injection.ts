@@ -80,6 +80,12 @@ function insertion(open: number, hasMembers: boolean, name: string, value: unkno
 const LF = 10;
 const CR = 13;
 const CARRIED_LF = Buffer.from([LF]);
+/** A `usage` key as a member name (bytes), and where an escape could spell one otherwise. */
+const USAGE_KEY = Buffer.from('"usage"');
+const UNICODE_ESCAPE = Buffer.from('\\u');
+/** The kinds of events one read saw, as flags (no object for each event). */
+const CONTENT = 1;
+const USAGE_ONLY = 2;
 
 /**
  * The most bytes of one event {@link UsageChunkFilter} holds back to read it whole: 1 MiB. Events of the streams
@@ -135,6 +141,12 @@ export class UsageChunkFilter {
   /** How the lane's current template reaches the client (its `"usage":null` cut); for template {@link #cutOf}. */
   #laneCut: LaneCut | undefined;
   #cutOf = -1;
+  /** Nothing was read yet: no choice can have finished, so an event with `"usage":null` is not the usage chunk. */
+  #nothingRead = true;
+  /** The stream's first event, forwarded before it was read (see {@link UsageChunkFilter.readLater}). */
+  #unread: Buffer | undefined;
+  /** An event read after it was forwarded was a `content` one (not told by `push` yet). */
+  #laterContent = false;
 
   constructor(accumulator: StreamAccumulator, maxEventBytes = USAGE_FILTER_EVENT_BYTES_LIMIT) {
     this.#accumulator = accumulator;
@@ -158,13 +170,16 @@ export class UsageChunkFilter {
    * bytes returned may be its own memory, edited in place (the caller must not read it again).
    */
   push(chunk: Buffer): FilteredChunk {
+    if (this.#unread !== undefined) this.#readUnread();
     const one = this.#oneLaneEvent(chunk);
     if (one !== undefined) return one;
     const out: Buffer[] = [];
     let content = false;
     let start = 0;
     const lane = this.#lane;
-    for (const end of this.#eventEnds(chunk)) {
+    const ends = this.#eventEnds(chunk);
+    const lastEnd = ends[ends.length - 1];
+    for (const end of ends) {
       if (
         lane?.ready === true &&
         this.#parserBetweenEvents &&
@@ -191,7 +206,9 @@ export class UsageChunkFilter {
       const event = this.#pending.length === 0 ? piece : Buffer.concat([...this.#pending, piece]);
       this.#pending = [];
       this.#pendingBytes = 0;
-      const forwarded = this.#filterEvent(event);
+      // The stream's first event, when this chunk ends with it, goes out before it is read: reading it (the
+      // first JSON of the stream, with cold code) would hold the stream's first bytes back by as long.
+      const forwarded = (end === lastEnd && this.#forwardedUnread(event)) || this.#filterEvent(event);
       // An event ending in a CR may have an LF next, the rest of its CRLF: it goes where the event went.
       const endsInCr = event[event.length - 1] === CR;
       this.#carry = endsInCr ? (forwarded === undefined ? 'drop' : 'keep') : 'none';
@@ -214,6 +231,7 @@ export class UsageChunkFilter {
 
   /** The stream ended: an incomplete last event goes to the client as it came (it is not an event per SSE). */
   end(): Buffer {
+    if (this.#unread !== undefined) this.#readUnread();
     this.#parser.end();
     const rest = this.#passing === undefined ? Buffer.concat(this.#pending) : this.#passing.end();
     this.#passing = undefined;
@@ -367,19 +385,63 @@ export class UsageChunkFilter {
     return true;
   }
 
+  /**
+   * Reads the event the filter forwarded unread, if any, now that it is on its way (the proxy calls this once it
+   * wrote the bytes `push` gave back; `push` and `end` call it too, so events are always read in order). Says
+   * whether an event read this way since the last call was a `content` one, which `push` did not tell.
+   */
+  readLater(): boolean {
+    if (this.#unread !== undefined) this.#readUnread();
+    const content = this.#laterContent;
+    this.#laterContent = false;
+    return content;
+  }
+
+  #readUnread(): void {
+    const event = this.#unread as Buffer;
+    this.#unread = undefined;
+    if ((this.#read(event) & CONTENT) !== 0) this.#laterContent = true;
+  }
+
+  /**
+   * The stream's first event without its `"usage":null`, to be read later ({@link readLater}); `undefined` when it
+   * must be read first. Only the usage chunk is ever dropped, and with nothing read before it, no choice has
+   * finished: an event whose one `usage` member is the top-level `null` cut here cannot be that chunk. Any other
+   * mention of `usage` (a second member, a nested one, an escape that could spell one) is read first instead.
+   */
+  #forwardedUnread(event: Buffer): FilteredChunk | undefined {
+    if (!this.#nothingRead || this.#unread !== undefined) return undefined;
+    const range = oneLineUsageNullCut(event);
+    if (!Array.isArray(range)) return undefined;
+    const key = event.indexOf(USAGE_KEY);
+    if (event.indexOf(USAGE_KEY, key + 1) !== -1 || event.indexOf(UNICODE_ESCAPE) !== -1) return undefined;
+    // Set now, as reading it would: the next event may go through the lane only once this one was read.
+    this.#parserBetweenEvents = event.length >= 2 && event[event.length - 1] === LF && event[event.length - 2] === LF;
+    this.#nothingRead = false;
+    this.#unread = event;
+    const [start, end] = range;
+    return { bytes: Buffer.concat([event.subarray(0, start), event.subarray(end)]), content: false };
+  }
+
   #filterEvent(bytes: Buffer): FilteredChunk | undefined {
+    const kinds = this.#read(bytes);
+    if ((kinds & USAGE_ONLY) !== 0 && this.#events.length === 1) return undefined;
+    return { bytes: withoutTopLevelUsageNull(bytes), content: (kinds & CONTENT) !== 0 };
+  }
+
+  /** Gives one event's bytes to the parser, and its events to the accumulator; returns the kinds seen (flags). */
+  #read(bytes: Buffer): number {
+    this.#nothingRead = false;
     this.#events.length = 0;
     this.#parser.push(bytes);
     this.#parserBetweenEvents = bytes.length >= 2 && bytes[bytes.length - 1] === LF && bytes[bytes.length - 2] === LF;
-    let content = false;
-    let usageOnly = false;
+    let kinds = 0;
     for (const event of this.#events) {
       const kind = this.#accumulator.pushRaw(event.data, event.event);
-      if (kind === 'content') content = true;
-      else if (kind === 'usage_only') usageOnly = true;
+      if (kind === 'content') kinds |= CONTENT;
+      else if (kind === 'usage_only') kinds |= USAGE_ONLY;
     }
-    if (usageOnly && this.#events.length === 1) return undefined;
-    return { bytes: withoutTopLevelUsageNull(bytes), content };
+    return kinds;
   }
 }
 
