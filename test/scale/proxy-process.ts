@@ -28,9 +28,19 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
 }
 
-/** Starts `llmeter proxy ARGS` and waits until `ready` lines (default: one "llmeter proxy listening") came. */
-export async function startProxyProcess(args: readonly string[], readyLines = 1): Promise<ProxyProcess> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'proxy', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `llmeter proxy ARGS` (with `env` added to this process's environment) and waits until `ready` lines
+ * (default: one "llmeter proxy listening") came.
+ */
+export async function startProxyProcess(
+  args: readonly string[],
+  readyLines = 1,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProxyProcess> {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'proxy', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: LogLine[] = [];
   let output = '';
   let partial = '';
