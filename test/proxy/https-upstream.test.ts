@@ -133,7 +133,8 @@ describe('an HTTPS upstream', () => {
     expect(seen.length).toBe(before);
     const text = await metrics(untrusting);
     expect(sampleSum(text, 'llm_requests_total', chat)).toBe(1);
-    expect(sampleSum(text, 'llm_requests_total', { ...chat, status: 'ok' })).toBe(0);
+    expect(sampleSum(text, 'llm_requests_total', { ...chat, status: 'error' })).toBe(1);
+    expect(sampleSum(text, 'llm_request_failures_total', { ...chat, error_type: 'network' })).toBe(1);
     expect(sampleSum(text, 'llm_proxy_upstream_connection_errors_total', { provider: 'openai' })).toBe(1);
   });
 });
