@@ -244,9 +244,10 @@ test(`${CALLS} mixed calls, ~10% faulty, at concurrency ${CONCURRENCY}: counted 
     openAiCuts(Array.from({ length: CALLS }, (_, id) => planOf(id))).length + openAiCuts(warmUp).length,
   );
 
-  const rssGrowth = residentAfterGc() - baselineRss;
+  const finalRss = residentAfterGc();
+  const rssGrowth = finalRss - baselineRss;
   const heapGrowth = process.memoryUsage().heapUsed - baselineHeap;
-  const secondHalfGrowth = residentAfterGc() - halfWayRss;
+  const secondHalfGrowth = finalRss - halfWayRss;
   const secondHalfBuffers = process.memoryUsage().arrayBuffers - halfWayBuffers;
   console.log(
     `soak: ${CALLS} calls in ${(soakMs / 1000).toFixed(1)} s, faults ${JSON.stringify(expected.byFault)}, ` +

@@ -415,8 +415,7 @@ export class UsageChunkFilter {
     if (!Array.isArray(range)) return undefined;
     const key = event.indexOf(USAGE_KEY);
     if (event.indexOf(USAGE_KEY, key + 1) !== -1 || event.indexOf(UNICODE_ESCAPE) !== -1) return undefined;
-    // Set now, as reading it would: the next event may go through the lane only once this one was read.
-    this.#parserBetweenEvents = event.length >= 2 && event[event.length - 1] === LF && event[event.length - 2] === LF;
+    // Nothing looks at the parser's state before this event is read: `push`, `end` and `readLater` read it first.
     this.#nothingRead = false;
     this.#unread = event;
     const [start, end] = range;
