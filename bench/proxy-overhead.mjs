@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 import { startFakeUpstream } from './lib/fake-upstream.mjs';
 import { call, closeLoad, load } from './lib/http-load.mjs';
-import { median } from './lib/stats.mjs';
+import { median, shuffler } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -208,10 +208,11 @@ async function main() {
     // Where each request's time went (see `call`): to the upstream, and from its answer back.
     const halves = new Map(targets.map(([name]) => [name, { request: [], response: [] }]));
     for (let i = 0; i < 20; i++) for (const [, base] of targets) await call(base, body);
+    const order = shuffler(targets);
     for (let i = 0; i < ttfbCount; i++) {
-      // Rotated, so that no target always follows the same one (and whatever that one left running).
-      for (let at = 0; at < targets.length; at++) {
-        const [name, base] = targets[(i + at) % targets.length];
+      // In a new order each round: a request pays for what the one before it left running (a proxy's work after
+      // its response), and with a fixed rotation each target would mostly follow the same one.
+      for (const [name, base] of order()) {
         const half = {};
         samples.get(name).push(await call(base, body, {}, undefined, half));
         halves.get(name).request.push(half.request);

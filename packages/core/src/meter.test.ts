@@ -777,3 +777,28 @@ describe('rate-limit gauges', () => {
     ]);
   });
 });
+
+// The proxy calls these on every request; a failure to count must reach `onError`, never the request.
+describe('Meter: the proxy’s own counts fail open', () => {
+  it('reports a failing refused, connection error or overhead count to onError, and throws nothing', () => {
+    const registry = new Registry();
+    const errors: unknown[] = [];
+    const meter = createMeter({ registry, onError: (error) => errors.push(error) });
+    for (const name of ['proxy_refused_total', 'proxy_upstream_connection_errors_total', 'proxy_overhead_seconds']) {
+      const metric = registry.getSingleMetric(`llm_${name}`) as unknown as Record<string, unknown>;
+      for (const method of ['inc', 'observe']) {
+        metric[method] = () => {
+          throw new Error(`${name} broke`);
+        };
+      }
+    }
+    expect(() => meter.refused('request_too_large')).not.toThrow();
+    expect(() => meter.upstreamConnectionError('openai')).not.toThrow();
+    expect(() => meter.observeProxyOverhead('openai', 0.001)).not.toThrow();
+    expect(errors.map((error) => (error as Error).message)).toEqual([
+      'proxy_refused_total broke',
+      'proxy_upstream_connection_errors_total broke',
+      'proxy_overhead_seconds broke',
+    ]);
+  });
+});

@@ -428,22 +428,34 @@ export class Meter {
 
   /** Counts a request the proxy answered itself, without calling an upstream (`*_proxy_refused_total`). */
   refused(reason: RefusalReason): void {
-    this.metrics.own.proxyRefused.inc({ reason });
-    this.metrics.version = nextVersion();
+    try {
+      this.metrics.own.proxyRefused.inc({ reason });
+      this.metrics.version = nextVersion();
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   /** Counts a call whose upstream could not be reached (`*_proxy_upstream_connection_errors_total`). */
   upstreamConnectionError(provider: string): void {
-    const { guard, own } = this.metrics;
-    own.upstreamConnectionErrors.inc({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) });
-    this.metrics.version = nextVersion();
+    try {
+      const { guard, own } = this.metrics;
+      own.upstreamConnectionErrors.inc({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) });
+      this.metrics.version = nextVersion();
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   /** Observes the time the proxy's own work added to one call, in seconds (`*_proxy_overhead_seconds`). */
   observeProxyOverhead(provider: string, seconds: number): void {
-    const { guard, own } = this.metrics;
-    own.proxyOverhead.observe({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) }, seconds);
-    this.metrics.version = nextVersion();
+    try {
+      const { guard, own } = this.metrics;
+      own.proxyOverhead.observe({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) }, seconds);
+      this.metrics.version = nextVersion();
+    } catch (error) {
+      this.reportError(error);
+    }
   }
 
   private reportError(error: unknown): void {

@@ -1,6 +1,6 @@
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Readable, Transform } from 'node:stream';
 import {
   callOutcome,
@@ -179,10 +179,14 @@ export class PassThrough {
     let target = this.#targets.get(upstream);
     if (target === undefined) {
       const { url } = upstream;
+      const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
       target = {
         transport: url.protocol === 'https:' ? https : http,
         protocol: url.protocol,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        hostname,
+        // What Node's agent would work out for every request otherwise (from the Host header, which names the
+        // upstream's host): the name for TLS's SNI, none for an IP address.
+        servername: isIP(hostname) === 0 ? hostname : '',
         port: url.port === '' ? undefined : Number(url.port),
         agent: this.agentFor(url.protocol),
       };
@@ -279,6 +283,8 @@ interface UpstreamTarget {
   protocol: string;
   /** Without an IPv6 address's brackets. */
   hostname: string;
+  /** The server name TLS sends (SNI): the hostname, or empty for an IP address. */
+  servername: string;
   port: number | undefined;
   agent: http.Agent;
 }
@@ -410,14 +416,19 @@ class Exchange {
     this.#labels = forwarded.labels;
     const keyId = options.keyId?.(this.#req.rawHeaders, this.#req.url ?? '/');
     if (keyId !== undefined) this.#labels = { ...this.#labels, [KEY_ID_LABEL]: keyId };
-    this.#call = options.meter.start({
-      provider: this.#route.upstream.name,
-      operation: this.#operation,
-      model: this.#model,
-      stream: this.#stream,
-      labels: this.#labels,
-      startedAt: this.#startedAt,
-    });
+    try {
+      this.#call = options.meter.start({
+        provider: this.#route.upstream.name,
+        operation: this.#operation,
+        model: this.#model,
+        stream: this.#stream,
+        labels: this.#labels,
+        startedAt: this.#startedAt,
+      });
+    } catch (error) {
+      // The recorder failed: the request goes on, unmeasured (a measurement never breaks the user's call).
+      this.#proxy.reportMeasurementError(error);
+    }
     this.#request();
     // The proxy's own work before the upstream: the body read (whole), to the request handed to Node's client.
     this.#requestOverheadMs = performance.now() - sendingAt;
@@ -455,6 +466,7 @@ class Exchange {
     const upstreamReq = target.transport.request({
       protocol: target.protocol,
       hostname: target.hostname,
+      servername: target.servername,
       port: target.port,
       method: this.#req.method,
       path: this.#route.upstreamPath,
