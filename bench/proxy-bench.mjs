@@ -5,10 +5,10 @@ import { startFakeUpstream } from './lib/fake-upstream.mjs';
 import { call, closeLoad, load } from './lib/http-load.mjs';
 import { processCpuMicros, processRssMb } from './lib/process-cpu.mjs';
 import { startProxyContenders } from './lib/proxy-contenders.mjs';
-import { median } from './lib/stats.mjs';
+import { median, shuffler } from './lib/stats.mjs';
 
 export const PROXY_SIZES = {
-  full: { rounds: 5, json: 2000, stream: 200, chunks: 200, concurrency: 8, ttfb: 60 },
+  full: { rounds: 9, json: 2000, stream: 200, chunks: 200, concurrency: 8, ttfb: 100 },
   smoke: { rounds: 1, json: 10, stream: 3, chunks: 200, concurrency: 2, ttfb: 2 },
 };
 
@@ -66,11 +66,15 @@ export async function runProxyBench(size) {
         }
       }
       const ttfb = new Map([[null, []], ...contenders.map((contender) => [contender, []])]);
-      // One request at a time, direct and through each proxy in turn.
+      // One request at a time, direct and through each proxy, in a new order each round: a request pays for what
+      // the one before it left running (a slow proxy's work after its response), so none may always follow the same.
+      const order = shuffler([null, ...contenders]);
       for (let index = 0; index < size.ttfb; index++) {
-        ttfb.get(null).push(await call(upstream.url, one.body));
-        for (const contender of contenders) {
-          ttfb.get(contender).push(await call(contender.url, one.body, contender.headers));
+        for (const contender of order()) {
+          const sample = await (contender === null
+            ? call(upstream.url, one.body)
+            : call(contender.url, one.body, contender.headers));
+          ttfb.get(contender).push(sample);
         }
       }
       const floor = samples.get(contenders[0]);

@@ -109,6 +109,7 @@ async function measure(kind, upstream, size) {
 
     await pause(1000);
     const idle = processRssMb(proxy.pid);
+    const heap = await proxy.heap();
     let started = 0;
     let allStarted;
     const everyOneStarted = new Promise((resolve) => {
@@ -134,6 +135,7 @@ async function measure(kind, upstream, size) {
       peakMb: during.max,
       growthMb: during.max - before,
       idleMb: idle,
+      heap,
       concurrent: size.concurrent,
       withStreamsMb: withStreams,
       perThousandMb: ((withStreams - idle) * 1000) / size.concurrent,
@@ -175,8 +177,9 @@ export async function runMemoryBench(size) {
       ({ name, figures }) =>
         `memory, ${name}: RSS ${figures.beforeMb.toFixed(0)} MB before ${figures.streamedMb.toFixed(0)} MB ` +
         `streamed (${size.perStreamMb} MB streams, 4 at a time), peak ${figures.peakMb.toFixed(0)} MB; ` +
-        `${figures.idleMb.toFixed(0)} MB idle, ${figures.withStreamsMb.toFixed(0)} MB with ${size.concurrent} ` +
-        'streams open',
+        `${figures.idleMb.toFixed(0)} MB idle` +
+        ` (V8 heap ${(figures.heap.total / 1e6).toFixed(0)} MB, ${(figures.heap.used / 1e6).toFixed(0)} MB of it used)` +
+        `, ${figures.withStreamsMb.toFixed(0)} MB with ${size.concurrent} streams open`,
     );
     return { rows, notes, figures: measured };
   } finally {

@@ -32,6 +32,17 @@ export function startNodeProxy(kind, upstream, extraHeaders = {}) {
         url: `http://127.0.0.1:${port}`,
         pid: child.pid,
         headers: extraHeaders,
+        /** Resolves to the worker's V8 heap, `{ total, used }` in bytes. */
+        heap: () =>
+          new Promise((done) => {
+            const reply = (message) => {
+              if (message?.heap === undefined) return;
+              child.off('message', reply);
+              done(message.heap);
+            };
+            child.on('message', reply);
+            child.send('heap');
+          }),
         stop: () => child.disconnect(),
       });
     });

@@ -1,6 +1,6 @@
 // One proxy under test, in a process of its own so that its CPU time is its own (read from /proc by the parent).
 //   node bench/lib/proxy-worker.mjs <bare|llmeter|llmeter-filled|portkey> <upstream url>
-// Sends `{ port }` over IPC once listening; exits when the parent disconnects.
+// Sends `{ port }` over IPC once listening, `{ heap }` when sent 'heap'; exits when the parent disconnects.
 import { Agent, createServer } from 'node:http';
 
 const [kind, upstream] = process.argv.slice(2);
@@ -72,4 +72,11 @@ async function start() {
 }
 
 process.on('disconnect', () => process.exit(0));
+// `heap`: what V8's heap holds and how much of it is used, in bytes (RSS that grew with the first but not the
+// second is heap sizing, not data kept).
+process.on('message', (message) => {
+  if (message !== 'heap') return;
+  const { heapTotal, heapUsed } = process.memoryUsage();
+  process.send({ heap: { total: heapTotal, used: heapUsed } });
+});
 process.send({ port: await start() });
