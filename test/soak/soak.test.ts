@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { type RunningProxy, startProxy } from '@llmeter/proxy';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { residentAfterGc } from '../hostile/raw-tcp-proxy.js';
+import { buffersAfterGc, residentAfterGc } from '../hostile/raw-tcp-proxy.js';
 import { sampleSum } from '../support/prometheus-text.js';
 import {
   type Fault,
@@ -38,6 +38,7 @@ const SECOND_HALF_RSS_BOUND = 96 * MiB;
  * Measured: -8 to 0 MiB. A kilobyte held per call would add 10 MiB.
  */
 const SECOND_HALF_BUFFERS_BOUND = 4 * MiB;
+
 /** The JavaScript heap still in use after a full GC, beyond what it was before the calls. Measured: 1-3 MiB. */
 const HEAP_BOUND = 16 * MiB;
 /** The whole soak must stay well under a minute on a 2-core machine (CI runs it on every build). */
@@ -186,7 +187,7 @@ test(`${CALLS} mixed calls, ~10% faulty, at concurrency ${CONCURRENCY}: counted 
       if (id % 2000 === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss() - baselineRss);
       if (id === CALLS / 2) {
         halfWayRss = residentAfterGc();
-        halfWayBuffers = process.memoryUsage().arrayBuffers;
+        halfWayBuffers = buffersAfterGc();
       }
     }
   };
@@ -248,7 +249,7 @@ test(`${CALLS} mixed calls, ~10% faulty, at concurrency ${CONCURRENCY}: counted 
   const rssGrowth = finalRss - baselineRss;
   const heapGrowth = process.memoryUsage().heapUsed - baselineHeap;
   const secondHalfGrowth = finalRss - halfWayRss;
-  const secondHalfBuffers = process.memoryUsage().arrayBuffers - halfWayBuffers;
+  const secondHalfBuffers = buffersAfterGc() - halfWayBuffers;
   console.log(
     `soak: ${CALLS} calls in ${(soakMs / 1000).toFixed(1)} s, faults ${JSON.stringify(expected.byFault)}, ` +
       `RSS growth ${(rssGrowth / MiB).toFixed(1)} MiB (peak ${(peakRss / MiB).toFixed(1)} MiB, second half ` +

@@ -802,3 +802,30 @@ describe('Meter: the proxy’s own counts fail open', () => {
     ]);
   });
 });
+
+describe('Meter: the proxy overhead histogram', () => {
+  it('counts every observation per provider exactly, also after a reset of the registry', async () => {
+    const registry = new Registry();
+    const meter = createMeter({ registry });
+    for (const seconds of [0.0003, 0.002, 0.002]) meter.observeProxyOverhead('openai', seconds);
+    meter.observeProxyOverhead('anthropic', 0.07);
+    const read = async () => {
+      const text = await registry.metrics();
+      const of = (provider: string) => ({
+        count: sampleSum(text, 'llm_proxy_overhead_seconds_count', { provider }),
+        sum: sampleSum(text, 'llm_proxy_overhead_seconds_sum', { provider }),
+        under1ms: sampleSum(text, 'llm_proxy_overhead_seconds_bucket', { provider, le: '0.001' }),
+        under5ms: sampleSum(text, 'llm_proxy_overhead_seconds_bucket', { provider, le: '0.005' }),
+      });
+      return { openai: of('openai'), anthropic: of('anthropic') };
+    };
+    expect(await read()).toEqual({
+      openai: { count: 3, sum: 0.0043, under1ms: 1, under5ms: 3 },
+      anthropic: { count: 1, sum: 0.07, under1ms: 0, under5ms: 0 },
+    });
+    registry.resetMetrics();
+    meter.observeProxyOverhead('openai', 0.0003);
+    meter.observeProxyOverhead('openai', 0.0003);
+    expect((await read()).openai).toEqual({ count: 2, sum: 0.0006, under1ms: 2, under5ms: 2 });
+  });
+});

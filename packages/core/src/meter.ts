@@ -128,7 +128,13 @@ interface OwnMetrics {
   rateLimitReset: Gauge;
   proxyRefused: Counter;
   upstreamConnectionErrors: Counter;
-  proxyOverhead: Histogram;
+  proxyOverhead: MeterHistogram;
+}
+
+/** Where one provider's proxy overhead is observed (see {@link MeterHistogram.observeIn}). */
+interface OverheadSeries {
+  slots: (HistogramSlot | undefined)[];
+  labels: SeriesLabels;
 }
 
 interface MeterMetrics {
@@ -146,6 +152,8 @@ interface MeterMetrics {
   admitted: number;
   /** The latest rate limits reported, which the `*_ratelimit_*` gauges show. */
   rateLimits: RateLimitBook;
+  /** The proxy overhead histogram's series, by provider label (as many as the guard admits providers). */
+  overheadSeries: Map<string, OverheadSeries>;
   /** Set to a new {@link nextVersion} by every change to the metrics' values: a call started or recorded, a reset. */
   version: number;
 }
@@ -450,8 +458,15 @@ export class Meter {
   /** Observes the time the proxy's own work added to one call, in seconds (`*_proxy_overhead_seconds`). */
   observeProxyOverhead(provider: string, seconds: number): void {
     try {
-      const { guard, own } = this.metrics;
-      own.proxyOverhead.observe({ provider: guard.admit('provider', provider || UNKNOWN_LABEL_VALUE) }, seconds);
+      const { guard, own, overheadSeries } = this.metrics;
+      const label = guard.admit('provider', provider || UNKNOWN_LABEL_VALUE);
+      let one = overheadSeries.get(label);
+      if (one === undefined) {
+        one = { slots: [], labels: { provider: label } };
+        overheadSeries.set(label, one);
+      }
+      // Every proxied call is observed here: through its series' slot, not prom-client's lookup by labels.
+      own.proxyOverhead.observeIn(one.slots, 0, one.labels, seconds);
       this.metrics.version = nextVersion();
     } catch (error) {
       this.reportError(error);
@@ -1045,6 +1060,7 @@ function metricsFor(registry: Registry, options: MeterOptions): MeterMetrics {
     series,
     admitted: 0,
     rateLimits,
+    overheadSeries: new Map(),
     version: nextVersion(),
     histograms: {
       duration: histogram('duration'),
