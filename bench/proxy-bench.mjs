@@ -78,6 +78,10 @@ export async function runProxyBench(size) {
         }
       }
       const floor = samples.get(contenders[0]);
+      // Ratios are medians of each round's ratio to the floor's round (measured next to it), not ratios of the
+      // medians: the machine's speed drifts between rounds (the floor's CPU per JSON call ranged 59-89 µs across
+      // runs), and a pair measured together shares the drift.
+      const pairedRatio = (values, floorValues) => median(values.map((value, round) => value / floorValues[round]));
       for (const contender of contenders) {
         const { cpu, rps } = samples.get(contender);
         rows.push({
@@ -85,9 +89,9 @@ export async function runProxyBench(size) {
           name: contender.name,
           floor: contender.floor === true,
           cpuUs: median(cpu),
-          cpuRatio: median(cpu) / median(floor.cpu),
+          cpuRatio: pairedRatio(cpu, floor.cpu),
           rps: median(rps),
-          rpsRatio: median(rps) / median(floor.rps),
+          rpsRatio: pairedRatio(rps, floor.rps),
           ttfbAddedMs: median(ttfb.get(contender)) - median(ttfb.get(null)),
         });
       }

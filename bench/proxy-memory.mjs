@@ -129,6 +129,8 @@ async function measure(kind, upstream, size) {
     const withStreams = holding().last;
     upstream.release();
     await Promise.all(open);
+    // What the proxy still holds once every stream ended: read last, as the collection it takes frees memory.
+    const live = await proxy.heap(true);
     return {
       streamedMb: read / 1e6,
       beforeMb: before,
@@ -136,6 +138,7 @@ async function measure(kind, upstream, size) {
       growthMb: during.max - before,
       idleMb: idle,
       heap,
+      live,
       concurrent: size.concurrent,
       withStreamsMb: withStreams,
       perThousandMb: ((withStreams - idle) * 1000) / size.concurrent,
@@ -179,7 +182,9 @@ export async function runMemoryBench(size) {
         `streamed (${size.perStreamMb} MB streams, 4 at a time), peak ${figures.peakMb.toFixed(0)} MB; ` +
         `${figures.idleMb.toFixed(0)} MB idle` +
         ` (V8 heap ${(figures.heap.total / 1e6).toFixed(0)} MB, ${(figures.heap.used / 1e6).toFixed(0)} MB of it used)` +
-        `, ${figures.withStreamsMb.toFixed(0)} MB with ${size.concurrent} streams open`,
+        `, ${figures.withStreamsMb.toFixed(0)} MB with ${size.concurrent} streams open; after them all and a full ` +
+        `GC, ${(figures.live.used / 1e6).toFixed(0)} MB of heap in use and ` +
+        `${(figures.live.arrayBuffers / 1e6).toFixed(1)} MB of buffers`,
     );
     return { rows, notes, figures: measured };
   } finally {

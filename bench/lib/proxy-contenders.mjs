@@ -32,8 +32,11 @@ export function startNodeProxy(kind, upstream, extraHeaders = {}) {
         url: `http://127.0.0.1:${port}`,
         pid: child.pid,
         headers: extraHeaders,
-        /** Resolves to the worker's V8 heap, `{ total, used }` in bytes. */
-        heap: () =>
+        /**
+         * Resolves to the worker's V8 heap in bytes: `{ total, used }`, or after a full collection (`afterGc`)
+         * `{ used, arrayBuffers }`.
+         */
+        heap: (afterGc = false) =>
           new Promise((done) => {
             const reply = (message) => {
               if (message?.heap === undefined) return;
@@ -41,7 +44,7 @@ export function startNodeProxy(kind, upstream, extraHeaders = {}) {
               done(message.heap);
             };
             child.on('message', reply);
-            child.send('heap');
+            child.send(afterGc ? 'heap-after-gc' : 'heap');
           }),
         stop: () => child.disconnect(),
       });

@@ -1,7 +1,10 @@
 // One proxy under test, in a process of its own so that its CPU time is its own (read from /proc by the parent).
 //   node bench/lib/proxy-worker.mjs <bare|llmeter|llmeter-filled|portkey> <upstream url>
-// Sends `{ port }` over IPC once listening, `{ heap }` when sent 'heap'; exits when the parent disconnects.
+// Sends `{ port }` over IPC once listening, `{ heap }` when sent 'heap' or 'heap-after-gc'; exits when the parent
+// disconnects.
 import { Agent, createServer } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const [kind, upstream] = process.argv.slice(2);
 
@@ -74,9 +77,16 @@ async function start() {
 process.on('disconnect', () => process.exit(0));
 // `heap`: what V8's heap holds and how much of it is used, in bytes (RSS that grew with the first but not the
 // second is heap sizing, not data kept).
+// `heap-after-gc`: the heap in use after a full collection (what is live), and the ArrayBuffers' memory.
 process.on('message', (message) => {
-  if (message !== 'heap') return;
-  const { heapTotal, heapUsed } = process.memoryUsage();
-  process.send({ heap: { total: heapTotal, used: heapUsed } });
+  if (message === 'heap') {
+    const { heapTotal, heapUsed } = process.memoryUsage();
+    process.send({ heap: { total: heapTotal, used: heapUsed } });
+  } else if (message === 'heap-after-gc') {
+    setFlagsFromString('--expose-gc');
+    runInNewContext('gc')();
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    process.send({ heap: { used: heapUsed, arrayBuffers } });
+  }
 });
 process.send({ port: await start() });
