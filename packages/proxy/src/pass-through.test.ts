@@ -8,6 +8,15 @@ import { DEFAULT_LIMITS } from './config.js';
 import { PassThrough } from './pass-through.js';
 import { Router } from './routing.js';
 
+/** A small chat completion request to the proxy at `base`. */
+function postChat(base: string): Promise<Response> {
+  return fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
+  });
+}
+
 // A bug in llmeter's own handling of a request (here: the key id reader throwing) must answer the client with a
 // 500 and leave the proxy up, never surface as an uncaught exception or an unhandled rejection.
 describe('PassThrough, when llmeter itself fails on a request', () => {
@@ -38,11 +47,7 @@ describe('PassThrough, when llmeter itself fails on a request', () => {
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const json = await fetch(`${url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
-      });
+      const json = await postChat(url);
       expect(json.status).toBe(500);
       expect(json.headers.get('x-llmeter-error')).toBe('proxy_error');
       await json.text();
@@ -103,11 +108,7 @@ describe('PassThrough, when the recorder cannot start a call', () => {
     });
     const proxy = await listen((req, res) => passThrough.handle(req, res));
     try {
-      const response = await fetch(`${proxy}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-4o', messages: [] }),
-      });
+      const response = await postChat(proxy);
       expect(response.status).toBe(200);
       expect(await response.text()).toBe(reply);
       await passThrough.idle();
