@@ -440,12 +440,8 @@ class Exchange {
    */
   afterStreamHead(): void {
     if (!this.#bodyWritten && !this.#res.destroyed && !this.#res.writableEnded) this.#res.flushHeaders();
-    try {
-      this.#proxy.options.meter.observeProxyOverhead(this.#route.upstream.name, this.#overheadSeconds);
-    } catch (error) {
-      // Out of any handler's reach here (a turn of its own): a measurement failure is reported, never thrown.
-      this.#proxy.reportMeasurementError(error);
-    }
+    // The meter reports a failure to count it rather than throwing (this runs in a turn of its own).
+    this.#proxy.options.meter.observeProxyOverhead(this.#route.upstream.name, this.#overheadSeconds);
   }
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
