@@ -336,6 +336,11 @@ class Exchange {
   #status: number | undefined;
   /** The status the call is recorded with: the upstream's, or 502 for a response that could not be passed on. */
   #recordedStatus: number | undefined;
+  /**
+   * Makes the observer of the response's copy, once the response's first bytes were written (see
+   * {@link Exchange.#observerNow}); undefined when nothing is to be read.
+   */
+  #observe: (() => ResponseObserver) | undefined;
   #observer: ResponseObserver | undefined;
   /** The proxy's own time on a stream's call (request and response halves), recorded after its first bytes. */
   #overheadSeconds = 0;
@@ -436,12 +441,13 @@ class Exchange {
 
   /**
    * Right after the turn a stream's headers came in: sends them, unless body bytes (which carry them) were written
-   * already, and records the proxy's overhead on the response.
+   * already, and records the proxy's overhead on the response and the rate limits its headers report.
    */
   afterStreamHead(): void {
     if (!this.#bodyWritten && !this.#res.destroyed && !this.#res.writableEnded) this.#res.flushHeaders();
     // The meter reports a failure to count it rather than throwing (this runs in a turn of its own).
     this.#proxy.options.meter.observeProxyOverhead(this.#route.upstream.name, this.#overheadSeconds);
+    this.#observeRateLimits();
   }
 
   /** Cuts the call (a shutdown past its budget): recorded and logged as `aborted`, then its connections closed. */
@@ -560,16 +566,10 @@ class Exchange {
     this.#status = status;
     this.#recordedStatus = status;
     const upstreamName = this.#route.upstream.name;
-    // Every response reports the provider's rate limits, a 429 or a 400 included (when it has any).
-    if (hasRateLimitHeaders(upstreamRes.rawHeaders)) {
-      this.#proxy.options.meter.observeRateLimits(upstreamName, this.#model, (name) => {
-        const value = upstreamRes.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      });
-    }
     const contentType = upstreamRes.headers['content-type']?.toLowerCase() ?? '';
     const encoding = upstreamRes.headers['content-encoding'];
     if (status === 400 && this.#injected && !this.#resent && !isEncoded(encoding)) {
+      this.#observeRateLimits();
       this.#readRefusal(upstreamRes, reason);
       return;
     }
@@ -578,6 +578,9 @@ class Exchange {
     const isJsonArrayStream = !isSse && this.#stream && format?.name === 'gemini' && contentType.includes('json');
     // Ollama's native streams: one JSON object a line.
     const isNdjson = contentType.startsWith('application/x-ndjson');
+    const isStream = isSse || isJsonArrayStream || isNdjson;
+    // A stream's rate limits are read right after its first bytes left (see afterStreamHead); other responses' here.
+    if (!isStream) this.#observeRateLimits();
     let filter: UsageChunkFilter | undefined;
     const call = this.#call;
     if (status < 400 && format !== undefined && call !== undefined) {
@@ -600,19 +603,23 @@ class Exchange {
       // proxy asked for `identity`, it is decoded and goes to the client decoded (its usage chunk taken out).
       const decoder = isEncoded(encoding) ? contentDecoder(encoding) : undefined;
       if (isSse && this.#injected && status === 200 && (!isEncoded(encoding) || decoder !== undefined)) {
-        const own = format.createStreamAccumulator(this.#operation);
-        // OpenAI's plain content chunks are read as bytes (content-chunk-lane.ts).
-        const accumulator = format === openAiWireFormat ? new ContentChunkLane(own) : own;
-        filter = new UsageChunkFilter(accumulator);
-        this.#observer = new SseObserver(observed, undefined, accumulator);
+        const operation = this.#operation;
+        const usageFilter = new UsageChunkFilter(() => {
+          const own = format.createStreamAccumulator(operation);
+          // OpenAI's plain content chunks are read as bytes (content-chunk-lane.ts).
+          return format === openAiWireFormat ? new ContentChunkLane(own) : own;
+        });
+        filter = usageFilter;
+        this.#observe = () => new SseObserver(observed, undefined, usageFilter.accumulator);
         this.#decoder = decoder;
       } else if (isObservableEncoding(encoding)) {
-        if (isSse) this.#observer = new SseObserver(observed, encoding);
+        if (isSse) this.#observe = () => new SseObserver(observed, encoding);
         else if (isJsonArrayStream || isNdjson) {
           const framing = isNdjson ? 'ndjson' : 'json-array';
-          this.#observer = new SseObserver(observed, encoding, undefined, { framing });
+          this.#observe = () => new SseObserver(observed, encoding, undefined, { framing });
         } else if (contentType.includes('json')) {
-          this.#observer = new JsonObserver(observed, encoding, this.#proxy.options.limits.responseBodyBytes);
+          const limit = this.#proxy.options.limits.responseBodyBytes;
+          this.#observe = () => new JsonObserver(observed, encoding, limit);
         }
       }
     }
@@ -627,13 +634,13 @@ class Exchange {
     } catch (error) {
       // A header Node refuses to write (a control character in its value…).
       this.#decoder = undefined;
-      this.#observer = undefined;
+      this.#observe = undefined;
       this.#invalidResponse('answered with a header that cannot be passed on', error);
       return;
     }
     // The response half: its headers received, to passed on (observers set up, headers filtered and written).
     const overheadSeconds = (this.#requestOverheadMs + performance.now() - respondingAt) / 1000;
-    if (isSse || isJsonArrayStream || isNdjson) {
+    if (isStream) {
       // A stream's headers go out without waiting for its first event: SDKs hand the stream to the caller on them.
       // Body bytes that came with the headers are written in this turn of the event loop, and the headers go out
       // with them (one write instead of two); otherwise they go out alone right after this turn. The overhead is
@@ -642,6 +649,30 @@ class Exchange {
       setImmediate(afterStreamHead, this);
     } else this.#proxy.options.meter.observeProxyOverhead(upstreamName, overheadSeconds);
     this.#forwardBody(upstreamRes, filter);
+  }
+
+  /** Every response reports the provider's rate limits, a 429 or a 400 included (when it has any). */
+  #observeRateLimits(): void {
+    const upstreamRes = this.#upstreamRes;
+    if (upstreamRes === undefined || !hasRateLimitHeaders(upstreamRes.rawHeaders)) return;
+    this.#proxy.options.meter.observeRateLimits(this.#route.upstream.name, this.#model, (name) => {
+      const value = upstreamRes.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    });
+  }
+
+  /**
+   * The observer of the response's copy, made the first time it is needed: once the first bytes were written.
+   * Made earlier, in the turn the response came in, it held those bytes back by as long as making it took (up to
+   * 30 µs on a proxy idle for milliseconds, code and data brought back into the caches, for a stream's).
+   */
+  #observerNow(): ResponseObserver | undefined {
+    const observe = this.#observe;
+    if (observe !== undefined) {
+      this.#observe = undefined;
+      this.#observer = observe();
+    }
+    return this.#observer;
   }
 
   /**
@@ -721,7 +752,7 @@ class Exchange {
   #forwardBody(upstreamRes: IncomingMessage, filter: UsageChunkFilter | undefined): void {
     const res = this.#res;
     const call = this.#call;
-    const observer = this.#observer;
+    const observing = this.#observe !== undefined || this.#observer !== undefined;
     const decoder = this.#decoder;
     const body: Readable = decoder === undefined ? upstreamRes : upstreamRes.pipe(decoder);
     const resume = (): void => {
@@ -744,11 +775,14 @@ class Exchange {
       const chunks = unread;
       if (chunks === undefined) return;
       unread = undefined;
+      const observer = this.#observerNow();
       if (observer !== undefined) for (const chunk of chunks) observer.take(chunk, unreadHeldAt);
-      // The filter forwards a stream's first event before reading it: read now, it may be the first token.
-      if (filter?.readLater() === true && call !== undefined && call.firstTokenAt === undefined) {
-        call.markFirstToken(unreadHeldAt);
-      }
+      if (filter === undefined) return;
+      // The filter forwards a stream's first event before reading it, and what came with it waited: read now,
+      // either may be the first token; what waited goes out in the next write.
+      const later = filter.readLater();
+      if (later.content && call !== undefined && call.firstTokenAt === undefined) call.markFirstToken(unreadHeldAt);
+      if (later.bytes.length > 0) hold(later.bytes);
     };
     const flush = (): void => {
       if (held.length === 0) return;
@@ -760,7 +794,7 @@ class Exchange {
         body.pause();
         res.once('drain', resume);
       }
-      if (observer === undefined) return;
+      if (!observing) return;
       // Chunks not read yet are read first, in order (the end of a body flushes and reads in one turn).
       read();
       unread = chunks;
@@ -788,9 +822,10 @@ class Exchange {
       } else hold(chunk);
     });
     body.on('end', () => {
-      flush();
+      // What still waits in the filter goes out behind what is held, and before the end.
       const rest = filter?.end();
-      if (rest !== undefined && rest.length > 0) res.write(rest);
+      if (rest !== undefined && rest.length > 0) hold(rest);
+      flush();
       res.end();
       this.#finish('complete');
     });
@@ -872,7 +907,8 @@ class Exchange {
     try {
       // Chunks written in this turn are read before the copy is closed (a client gone while they were written).
       this.#readUnread?.();
-      if (this.#observer !== undefined) observed = this.#observer.finish(transport);
+      const observer = this.#observerNow();
+      if (observer !== undefined) observed = observer.finish(transport);
     } catch {
       // A copy that cannot be read leaves the call counted, without usage.
     }

@@ -37,9 +37,11 @@ function run(pieces: Buffer[], maxEventBytes?: number) {
   pieces.forEach((piece, index) => {
     const result = filter.push(piece);
     out.push(result.bytes);
-    // As the proxy does once it wrote the bytes: the stream's first event may have gone out unread.
-    const laterContent = filter.readLater();
-    if ((result.content || laterContent) && contentAt === -1) contentAt = index;
+    // As the proxy does once it wrote the bytes: the stream's first event may have gone out unread, and what came
+    // after it waited.
+    const later = filter.readLater();
+    out.push(later.bytes);
+    if ((result.content || later.content) && contentAt === -1) contentAt = index;
   });
   out.push(filter.end());
   return { text: Buffer.concat(out).toString(), summary: accumulator.summary(), contentAt };
@@ -80,8 +82,8 @@ describe('UsageChunkFilter', () => {
     expect(rest.bytes.toString()).toBe(`data: ${chunk('Hi')}\n\n`);
     // The stream's first event went out before it was read: the filter tells its content once asked.
     expect(rest.content).toBe(false);
-    expect(filter.readLater()).toBe(true);
-    expect(filter.readLater()).toBe(false);
+    expect(filter.readLater().content).toBe(true);
+    expect(filter.readLater().content).toBe(false);
   });
 
   test.each([
@@ -96,25 +98,55 @@ describe('UsageChunkFilter', () => {
     const filter = new UsageChunkFilter(accumulator);
     const pushed = filter.push(Buffer.from(`data: ${data}\n\n`));
     expect(pushed.bytes.length).toBe(0);
-    expect(filter.readLater()).toBe(false);
+    expect(filter.readLater()).toMatchObject({ content: false, bytes: Buffer.alloc(0) });
     expect(accumulator.summary().usage).toMatchObject({ input: 5 });
   });
 
-  test('only the first event goes out unread, and only when its chunk ends with it', () => {
+  test('only the first event goes out unread, and only when its chunk ends with it; what follows waits for it', () => {
     const accumulator = wireFormats.openai.createStreamAccumulator('chat');
     const filter = new UsageChunkFilter(accumulator);
     const first = `data: ${chunk('Hel', null)}\n\n`;
     const second = `data: ${chunk('lo', null)}\n\n`;
-    expect(filter.push(Buffer.from(first)).content).toBe(false);
+    expect(filter.push(Buffer.from(first))).toMatchObject({ bytes: Buffer.from(`data: ${chunk('Hel')}\n\n`) });
     expect(accumulator.summary().outputText()).toBe('');
-    // The next push reads it first, so that events are read in order.
-    expect(filter.push(Buffer.from(second)).content).toBe(true);
+    // The next chunk (in the same turn) waits: nothing is read before the first bytes left.
+    expect(filter.push(Buffer.from(second))).toMatchObject({ bytes: Buffer.alloc(0), content: false });
+    expect(filter.buffered).toBe(second.length);
+    expect(accumulator.summary().outputText()).toBe('');
+    // Once they left: the first event is read, then what waited is filtered, in order.
+    const later = filter.readLater();
+    expect(later.bytes.toString()).toBe(`data: ${chunk('lo')}\n\n`);
+    expect(later.content).toBe(true);
     expect(accumulator.summary().outputText()).toBe('Hello');
-    expect(filter.readLater()).toBe(true);
+    expect(filter.buffered).toBe(0);
+    // From then on every chunk is filtered as it comes.
+    expect(filter.push(Buffer.from(second)).content).toBe(true);
     // Two events in one chunk: the first is read before the second is looked at.
     const both = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'));
     expect(both.push(Buffer.from(first + second))).toMatchObject({ content: true });
-    expect(both.readLater()).toBe(false);
+    expect(both.readLater().content).toBe(false);
+  });
+
+  test('what waits for the first event is bounded, and the end filters what still waited', () => {
+    const first = `data: ${chunk('Hel', null)}\n\n`;
+    const second = `data: ${chunk('lo', null)}\n\n`;
+    // Past the bound (here the event limit) the first event is read and everything is filtered at once.
+    const bounded = new UsageChunkFilter(wireFormats.openai.createStreamAccumulator('chat'), second.length * 2);
+    bounded.push(Buffer.from(first));
+    expect(bounded.push(Buffer.from(second)).bytes.length).toBe(0);
+    expect(bounded.push(Buffer.from(second)).bytes.length).toBe(0);
+    const caughtUp = bounded.push(Buffer.from(second));
+    expect(caughtUp.bytes.toString()).toBe(`data: ${chunk('lo')}\n\n`.repeat(3));
+    expect(bounded.buffered).toBe(0);
+    expect(bounded.readLater()).toMatchObject({ bytes: Buffer.alloc(0), content: true });
+    // A stream that ends before the proxy read: `end` gives what waited, `readLater` tells it held content.
+    const accumulator = wireFormats.openai.createStreamAccumulator('chat');
+    const ended = new UsageChunkFilter(accumulator);
+    ended.push(Buffer.from(`data: ${chunk('', null)}\n\n`));
+    ended.push(Buffer.from(`${second}data: ${chunk('', usage)}\n\ndata: [DONE]\n\n`));
+    expect(ended.end().toString()).toBe(`data: ${chunk('lo')}\n\ndata: [DONE]\n\n`);
+    expect(ended.readLater().content).toBe(true);
+    expect(accumulator.summary().usage).toMatchObject({ input: 11, output: 2 });
   });
 
   test('events that are not JSON pass untouched, and an unfinished last event is forwarded as it came', () => {
