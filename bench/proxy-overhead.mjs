@@ -1,17 +1,18 @@
 // Proxy overhead: CPU per request of the proxy process, and added time to first byte, for llmeter's proxy side
 // by side with a bare http-proxy in the same run.
 //
-//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200] [--only CASE|ttfb] [--ttfb 200]
+//   npm run build && node bench/proxy-overhead.mjs [--rounds 5] [--json 2000] [--sse 200] [--chunks 200] [--only CASE|ttfb] [--ttfb 200] [--pin]
 //
 // Each proxy runs in a child process of its own (this same file, with --worker), so its process.cpuUsage()
 // counts the proxy alone; the upstream and the load generator run here. Both proxies keep upstream
 // connections alive. llmeter logs one line per call at info level (to /dev/null here).
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { Agent, createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { PROXY_NODE_OPTIONS } from '@llmeter/proxy/node-options';
 import { startFakeUpstream } from './lib/fake-upstream.mjs';
 import { call, closeLoad, load } from './lib/http-load.mjs';
+import { installInProxyTimes } from './lib/in-proxy-times.mjs';
 import { median, shuffler } from './lib/stats.mjs';
 
 const { values } = parseArgs({
@@ -27,14 +28,20 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
-    // Sequential requests per contender for the time-to-first-byte figures; `--only ttfb` measures only those.
+    // Sequential requests per contender for the time-to-first-byte figures; `--only ttfb` measures only those, and
+    // then also each proxy's own time on them, read inside its process (lib/in-proxy-times.mjs).
     ttfb: { type: 'string', default: '200' },
+    // Linux: the load client and the upstream on the first CPU, every proxy on the second (taskset), so that a
+    // proxy's times are not mixed with where the scheduler put it.
+    pin: { type: 'boolean', default: false },
+    'in-proxy': { type: 'boolean', default: false },
   },
 });
 
 // ---- proxy child processes ---------------------------------------------------------------------------------
 
 async function runWorker(kind, upstream) {
+  const inProxy = values['in-proxy'] ? installInProxyTimes() : undefined;
   let port;
   if (kind === 'bare') {
     const { default: httpProxy } = await import('http-proxy');
@@ -58,7 +65,7 @@ async function runWorker(kind, upstream) {
     if (message === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send({ cpu: user + system, rss: process.memoryUsage().rss });
-    }
+    } else if (message === 'in-proxy') process.send(inProxy?.take() ?? { request: [], response: [] });
   });
   // A worker never outlives the benchmark.
   process.on('disconnect', () => process.exit(0));
@@ -68,6 +75,7 @@ async function runWorker(kind, upstream) {
 function startWorker(kind, upstream) {
   const profile = values['cpu-prof'];
   const args = ['--worker', kind, '--upstream', upstream, '--log-level', values['log-level']];
+  if (values.only === 'ttfb') args.push('--in-proxy');
   const child = fork(new URL(import.meta.url), args, {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv: [
@@ -79,15 +87,23 @@ function startWorker(kind, upstream) {
   });
   return new Promise((resolve) => {
     child.once('message', ({ port }) => {
-      const cpu = () =>
+      if (values.pin) pin(child.pid, 1);
+      const ask = (question) =>
         new Promise((done) => {
           child.once('message', (reply) => done(reply));
-          child.send('cpu');
+          child.send(question);
         });
+      const cpu = () => ask('cpu');
+      const inProxy = () => ask('in-proxy');
       // SIGTERM lets a profiled worker write its profile; a worker also exits when the benchmark disconnects.
-      resolve({ url: `http://127.0.0.1:${port}`, cpu, stop: () => child.disconnect() });
+      resolve({ url: `http://127.0.0.1:${port}`, cpu, inProxy, stop: () => child.disconnect() });
     });
   });
+}
+
+/** Pins every thread of process `pid` to CPU `cpu` (Linux's taskset). */
+function pin(pid, cpu) {
+  execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
 /** CPU per request of each worker, medians of rounds interleaved across the workers (so drift hits each alike). */
@@ -107,6 +123,7 @@ async function cpuPerRequest(workers, body, count, concurrency, rounds, path) {
 }
 
 async function main() {
+  if (values.pin) pin(process.pid, 0);
   const rounds = Number(values.rounds);
   const jsonCount = Number(values.json);
   const sseCount = Number(values.sse);
@@ -195,6 +212,12 @@ async function main() {
   console.log(
     'added over direct; request: until the upstream has the request, response: from its answer to the first byte',
   );
+  if (values.only === 'ttfb') {
+    console.log(
+      'in the proxy: request, from its head parsed to its first write upstream; response, from the upstream read\n' +
+        "that brought the response's first bytes to their write to the client (read inside each proxy's process)",
+    );
+  }
   for (const [label, body] of [
     ['asked, spaced', sseAsked],
     ['injected, spaced', sseInject],
@@ -208,6 +231,8 @@ async function main() {
     // Where each request's time went (see `call`): to the upstream, and from its answer back.
     const halves = new Map(targets.map(([name]) => [name, { request: [], response: [] }]));
     for (let i = 0; i < 20; i++) for (const [, base] of targets) await call(base, body);
+    const inProxyWorkers = targets.slice(1).map(([name]) => [name, workers[name]]);
+    if (values.only === 'ttfb') for (const [, worker] of inProxyWorkers) await worker.inProxy(); // the warm-up's
     const order = shuffler(targets);
     for (let i = 0; i < ttfbCount; i++) {
       // In a new order each round: a request pays for what the one before it left running (a proxy's work after
@@ -234,6 +259,15 @@ async function main() {
       })
       .join('   ');
     console.log(`${label.padEnd(18)} direct ${direct.toFixed(3)}   ${added}`);
+    if (values.only === 'ttfb') {
+      const own = [];
+      for (const [name, worker] of inProxyWorkers) {
+        const { request, response } = await worker.inProxy();
+        const micros = (samples) => (median(samples) * 1000).toFixed(1);
+        own.push(`${name} request ${micros(request)}, response ${micros(response)}`);
+      }
+      console.log(`${''.padEnd(18)} in the proxy, µs: ${own.join('   ')}`);
+    }
   }
   const rss = async (worker) => `${((await worker.cpu()).rss / 1048576).toFixed(0)} MB`;
   console.log(`\nRSS after the run: bare http-proxy ${await rss(workers.bare)}, llmeter ${await rss(workers.llmeter)}`);
