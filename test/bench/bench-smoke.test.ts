@@ -66,4 +66,17 @@ describe('npm run bench --smoke', () => {
       /hand-written prom-client [1-9]\d*, OpenTelemetry instrumentation [1-9]\d*, llmeter instrument\(\) [1-9]\d*/,
     );
   });
+
+  it('splits the first byte inside each proxy, each on its own CPU (--pin)', { timeout: 90_000 }, async () => {
+    const args = ['bench/proxy-overhead.mjs', '--only', 'ttfb', '--ttfb', '3', '--pin'];
+    const run = await runProcess(process.execPath, args, { cwd: ROOT, timeoutMs: 80_000 });
+    expect(run.stderr).not.toMatch(/Error:/);
+    expect(run.code).toBe(0);
+    // One line per case, each proxy's two halves measured: a number, never NaN (a hook that saw no write).
+    const own = run.stdout.split('\n').filter((line) => line.includes('in the proxy, µs:'));
+    expect(own).toHaveLength(7);
+    for (const line of own) {
+      expect(line).toMatch(/bare request \d+\.\d, response \d+\.\d +llmeter request \d+\.\d, response \d+\.\d$/);
+    }
+  });
 });
