@@ -40,7 +40,7 @@ export function withStreamUsageAsked(raw: Buffer, body: Record<string, unknown>,
   }
   let edits: ByteEdit[];
   try {
-    edits = streamUsageEdits(raw, body, option);
+    edits = streamUsageEdits(raw, option);
   } catch (error) {
     if (error instanceof JsonBytesError) return raw;
     throw error;
@@ -74,7 +74,7 @@ function insertionBytes(option: StreamUsageOption, hasMembers: boolean): Buffer 
   return hasMembers ? bytes.withComma : bytes.alone;
 }
 
-function streamUsageEdits(raw: Buffer, body: Record<string, unknown>, option: StreamUsageOption): ByteEdit[] {
+function streamUsageEdits(raw: Buffer, option: StreamUsageOption): ByteEdit[] {
   const { name, value } = option.member;
   const open = skipSpace(raw, 0);
   if (raw[open] !== 123 /* { */) throw new JsonBytesError('the body is not a JSON object');
