@@ -54,8 +54,11 @@ async function runWorker(kind, upstream) {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = server.address().port;
   } else {
-    // LLMETER_BENCH_BEFORE: a module exporting another build's startProxy, measured as kind `before` (A/B runs).
-    const { startProxy } = await import(kind === 'before' ? process.env.LLMETER_BENCH_BEFORE : '@llmeter/proxy');
+    // LLMETER_BENCH_BEFORE: a module exporting another build's startProxy, measured as kind `before` (A/B runs);
+    // LLMETER_BENCH_AFTER: one for the `llmeter` kind instead of this checkout's build. Which of the two slots a
+    // build runs in moves its first-byte figures by up to 20 µs, so an A/B runs twice, the builds swapped.
+    const own = process.env.LLMETER_BENCH_AFTER ?? '@llmeter/proxy';
+    const { startProxy } = await import(kind === 'before' ? process.env.LLMETER_BENCH_BEFORE : own);
     const streamUsage = kind === 'llmeter-passthrough' ? 'passthrough' : 'inject';
     const logLevel = values['log-level'];
     const proxy = await startProxy({ port: 0, upstreams: { openai: upstream }, streamUsage, logLevel });
