@@ -41,14 +41,30 @@ export const OPENAI_REPLY_HEADERS = [
   ['alt-svc', 'h3=":443"; ma=86400'],
 ];
 
-/** The SSE body of a stream: a role chunk, `words` content chunks, a finish chunk, the usage chunk if asked. */
+/**
+ * The SSE body of a stream: a role chunk, `words` content chunks, a finish chunk, the usage chunk if asked. Each
+ * chunk has the members of a recorded one, in its order (the corpus's `openai/chat-stream-tool-calls-usage`):
+ * `"usage":null` when usage is asked, and `obfuscation` last, after it.
+ */
 export function streamBody(words, includeUsage) {
   const chunk = (choices, usage) =>
-    `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', choices, ...(includeUsage ? { usage: usage ?? null } : {}) })}\n\n`;
-  const delta = (content) => chunk([{ index: 0, delta: { content }, finish_reason: null }]);
-  let body = chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    `data: ${JSON.stringify({
+      id: 'chatcmpl-1',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'gpt-4o-2024-08-06',
+      service_tier: 'default',
+      system_fingerprint: 'fp_0123456789',
+      choices,
+      ...(includeUsage ? { usage: usage ?? null } : {}),
+      obfuscation: 'Fq3xTm',
+    })}\n\n`;
+  const delta = (content) => chunk([{ index: 0, delta: { content }, logprobs: null, finish_reason: null }]);
+  let body = chunk([
+    { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+  ]);
   for (const word of words) body += delta(word);
-  body += chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]);
+  body += chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]);
   if (includeUsage) body += chunk([], { prompt_tokens: 12, completion_tokens: words.length, total_tokens: 19 });
   return `${body}data: [DONE]\n\n`;
 }

@@ -36,6 +36,7 @@ describe('npm run bench --smoke', () => {
       'non-streaming call',
       'non-streaming call, OpenAI reply headers',
       'stream, per chunk (50 chunks)',
+      'stream, usage not asked, per chunk (50 chunks)',
     ];
     const sdkContenders = [
       'unwrapped openai (floor)',

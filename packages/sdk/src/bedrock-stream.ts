@@ -27,9 +27,9 @@ class BedrockStreamReading implements IteratorReading {
     this.stream = new FollowedStream({ ...info, operation: 'chat' });
   }
 
-  take(event: unknown): boolean {
+  take(event: unknown): unknown {
     this.stream.push(event);
-    return false;
+    return event;
   }
 
   ranOut(): 'complete' {

@@ -1,9 +1,15 @@
 import type { TransportEnding } from '@llmeter/core';
 
+/** What {@link IteratorReading.take} returns for an event the caller must not see. */
+export const HIDDEN: unique symbol = Symbol('hidden from the caller');
+
 /** How one client's stream adapter reads what its SDK's async iterator yields. */
 export interface IteratorReading {
-  /** Takes one event read (feeding it to a `FollowedStream`); `true` when the caller must not see it. */
-  take(event: unknown): boolean;
+  /**
+   * Takes one event read (feeding it to a `FollowedStream`); returns what the caller gets in its place: the event
+   * itself, a copy of it, or {@link HIDDEN}.
+   */
+  take(event: unknown): unknown;
   /** How a stream whose iterator ran out ended. */
   ranOut(): TransportEnding;
   /** How a stream whose read failed ended. */
@@ -13,7 +19,8 @@ export interface IteratorReading {
 }
 
 /**
- * An async iterator over `inner` that hands every event through unchanged (but those `reading.take` hides) and
+ * An async iterator over `inner` that hands every event through as `reading.take` gives it back (itself, a copy, or
+ * hidden) and
  * ends the stream (`reading.end`) at the first of: the iterator running out, a read that fails, `return()`
  * (`aborted`: a `break`) or `throw()` (`failed`). It is its own async iterable, as the iterators of async
  * generators are. A class rather than an object of closures: one is made per stream, read once per event.
@@ -43,8 +50,11 @@ export class FollowedIterator implements AsyncIterator<unknown>, AsyncIterable<u
       this.#reading.end(this.#reading.ranOut());
       return result;
     }
-    if (this.#reading.take(result.value)) return this.#inner.next().then(this.#onResult, this.#onFailure);
-    return result;
+    const value = result.value;
+    const given = this.#reading.take(value);
+    if (given === value) return result;
+    if (given === HIDDEN) return this.#inner.next().then(this.#onResult, this.#onFailure);
+    return { done: false, value: given };
   };
 
   readonly #onFailure = (error: unknown): never => {

@@ -1,7 +1,7 @@
 import type { InFlightCall, Operation, TransportEnding } from '@llmeter/core';
 import { responseLedgerFor } from '@llmeter/core';
 import { isRecord } from '@llmeter/core/wire';
-import { FollowedIterator, type IteratorReading } from './followed-iterator.js';
+import { FollowedIterator, HIDDEN, type IteratorReading } from './followed-iterator.js';
 import { FollowedStream } from './followed-stream.js';
 import type { MeasurementContext } from './measurement-context.js';
 
@@ -107,15 +107,15 @@ export class SdkStreamMeasurement implements IteratorReading {
     );
   }
 
-  take(event: unknown): boolean {
+  take(event: unknown): unknown {
     const kind = this.#stream.push(event);
     if (this.#hideUsageChunk && kind !== undefined) {
-      if (kind === 'usage_only') return true;
+      if (kind === 'usage_only') return HIDDEN;
       // With include_usage every chunk carries `"usage": null`; without it the key is absent. The caller
       // did not ask, so it gets the chunks it would have got, key and all (`'usage' in chunk`, snapshots).
-      if (isRecord(event) && event.usage === null) delete event.usage;
+      if (isRecord(event) && event.usage === null) return withoutUsage(event);
     }
-    return false;
+    return event;
   }
 
   end(transport: TransportEnding, error?: unknown): void {
@@ -132,4 +132,14 @@ export class SdkStreamMeasurement implements IteratorReading {
     // The SDK aborts its controller on its way out of a failed read, so the error, not the signal, tells.
     return 'failed';
   }
+}
+
+/**
+ * A chunk without its `usage` member, its other members in their order: a copy. Deleting the member instead left
+ * the chunk a slow (dictionary) object, and openai 7 copies each chunk again (`{ ...chunk }`): 1.0-1.2 µs more per
+ * chunk than this copy's 0.1-0.2, on the stream of every caller that did not ask for usage.
+ */
+function withoutUsage(chunk: Record<string, unknown>): Record<string, unknown> {
+  const { usage: _usage, ...rest } = chunk;
+  return rest;
 }
