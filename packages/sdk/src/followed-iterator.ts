@@ -20,10 +20,9 @@ export interface IteratorReading {
 
 /**
  * An async iterator over `inner` that hands every event through as `reading.take` gives it back (itself, a copy, or
- * hidden) and
- * ends the stream (`reading.end`) at the first of: the iterator running out, a read that fails, `return()`
- * (`aborted`: a `break`) or `throw()` (`failed`). It is its own async iterable, as the iterators of async
- * generators are. A class rather than an object of closures: one is made per stream, read once per event.
+ * hidden) and ends the stream (`reading.end`) at the first of: the iterator running out, a read that fails,
+ * `return()` (`aborted`: a `break`) or `throw()` (`failed`). It is its own async iterable, as the iterators of
+ * async generators are. A class rather than an object of closures: one is made per stream, read once per event.
  */
 export class FollowedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
   readonly #inner: AsyncIterator<unknown>;
