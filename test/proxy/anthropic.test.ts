@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { settled, useHarness } from './proxy-harness.js';
 
-// claude-sonnet-4-5, per million tokens: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
+// claude-sonnet-4-6, per million tokens: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
 const SONNET = { input: 3, cacheRead: 0.3, cacheWrite: 3.75, output: 15 };
 // Normalized: input counts every prompt token (cache reads and writes included).
 const usage = { input: 1000, output: 400, cachedInput: 300, cacheWrite: 200 };
 const expectedCost =
   ((1000 - 300 - 200) * SONNET.input + 300 * SONNET.cacheRead + 200 * SONNET.cacheWrite + 400 * SONNET.output) / 1e6;
-const labels = { provider: 'anthropic', model: 'claude-sonnet-4-5', operation: 'chat' };
-const request = { model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hi' }] };
+const labels = { provider: 'anthropic', model: 'claude-sonnet-4-6', operation: 'chat' };
+const request = { model: 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user' as const, content: 'Hi' }] };
 
 const h = useHarness();
 beforeEach(() => h.simulator.reset());

@@ -90,14 +90,14 @@ describe('upstream errors pass through and are counted by error_type', () => {
     h.simulator.enqueue({ status: 529 });
     const error = await h
       .anthropic()
-      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages })
+      .messages.create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     const apiError = error as InstanceType<typeof Anthropic.APIError>;
     expect(apiError.status).toBe(529);
     expect(JSON.stringify(apiError.error)).toContain('overloaded_error');
     await settled(h);
-    const labels = { provider: 'anthropic', model: 'claude-sonnet-4-5', operation: 'chat', error_type: 'overloaded' };
+    const labels = { provider: 'anthropic', model: 'claude-sonnet-4-6', operation: 'chat', error_type: 'overloaded' };
     expect(await h.sum('llm_request_failures_total', labels)).toBe(1);
   });
 });
@@ -120,7 +120,7 @@ describe('failures of the upstream itself', () => {
   test('unreachable, Anthropic path: an Anthropic error body', async () => {
     const client = new Anthropic({ apiKey: 'sk-ant', baseURL: `${h.proxy.url}/gone`, maxRetries: 0 });
     const error = await client.messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages })
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 10, messages })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     const apiError = error as InstanceType<typeof Anthropic.APIError>;

@@ -3,7 +3,7 @@ import { type PrometheusServer, startPrometheus } from '../support/prometheus-se
 import { type ProxyHarness, settled, startHarness } from './proxy-harness.js';
 
 // gpt-4o, per million tokens: $2.50 input, $1.25 cached input, $10 output.
-// claude-sonnet-4-5: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
+// claude-sonnet-4-6: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
 const openAiCost = (3 * ((900 - 100) * 2.5 + 100 * 1.25 + 300 * 10)) / 1e6;
 const anthropicCost = ((500 - 100 - 50) * 3 + 100 * 0.3 + 50 * 3.75 + 200 * 15) / 1e6;
 
@@ -32,7 +32,7 @@ test('a real Prometheus scrapes the proxy; PromQL returns the exact request coun
     .catch(() => undefined);
   h.simulator.enqueue({ usage: { input: 500, output: 200, cachedInput: 100, cacheWrite: 50 } });
   await h.anthropic().messages.create({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 100,
     messages: [{ role: 'user', content: 'Hi' }],
   });

@@ -11,7 +11,7 @@ import { findSamples, sampleSum } from '../support/prometheus-text.js';
 const OPENAI = { requests: 10_000, tokens: 30_000_000 };
 const ANTHROPIC = { requests: 4_000, tokens: 2_400_000, input_tokens: 2_000_000, output_tokens: 400_000 };
 const chat = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'Hi' }] };
-const message = { model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi' }] };
+const message = { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi' }] };
 
 /** Every `llm_ratelimit_<name>` sample of a provider and model, as resource → value. */
 function gauges(text: string, name: string, provider: string, model: string): Record<string, number> {
@@ -24,8 +24,8 @@ function gauges(text: string, name: string, provider: string, model: string): Re
 function expectHeadroom(text: string): void {
   expect(gauges(text, 'limit', 'openai', 'gpt-4o')).toEqual(OPENAI);
   expect(gauges(text, 'remaining', 'openai', 'gpt-4o')).toEqual({ requests: 9_997, tokens: 30_000_000 - 3 * 15 });
-  expect(gauges(text, 'limit', 'anthropic', 'claude-sonnet-4-5')).toEqual(ANTHROPIC);
-  expect(gauges(text, 'remaining', 'anthropic', 'claude-sonnet-4-5')).toEqual({
+  expect(gauges(text, 'limit', 'anthropic', 'claude-sonnet-4-6')).toEqual(ANTHROPIC);
+  expect(gauges(text, 'remaining', 'anthropic', 'claude-sonnet-4-6')).toEqual({
     requests: 3_998,
     tokens: 2_400_000 - 2 * 15,
     input_tokens: 2_000_000 - 2 * 10,
@@ -34,7 +34,7 @@ function expectHeadroom(text: string): void {
   // Resets: within the minute window, from OpenAI's Go durations and Anthropic's RFC 3339 instants.
   for (const [provider, model, resources] of [
     ['openai', 'gpt-4o', ['requests', 'tokens']],
-    ['anthropic', 'claude-sonnet-4-5', ['requests', 'tokens', 'input_tokens', 'output_tokens']],
+    ['anthropic', 'claude-sonnet-4-6', ['requests', 'tokens', 'input_tokens', 'output_tokens']],
   ] as const) {
     const resets = gauges(text, 'reset_seconds', provider, model);
     expect(Object.keys(resets).sort()).toEqual([...resources].sort());

@@ -3,9 +3,9 @@ import { instrument } from '@llmeter/sdk';
 import { describe, expect, it } from 'vitest';
 import { metricsText, newRegistry, usd, useSimulator, value } from './harness.js';
 
-// claude-sonnet-4-5, USD per million tokens, from Anthropic's published prices.
+// claude-sonnet-4-6, USD per million tokens, from Anthropic's published prices.
 const SONNET = { input: 3, cacheRead: 0.3, cacheWrite: 3.75, output: 15 };
-const model = 'claude-sonnet-4-5';
+const model = 'claude-sonnet-4-6';
 const labels = { provider: 'anthropic', model, operation: 'chat' };
 const params = { model, max_tokens: 100, messages: [{ role: 'user' as const, content: 'Hi' }] };
 // 1000 prompt tokens: 600 read from cache, 200 written to it, 200 plain.

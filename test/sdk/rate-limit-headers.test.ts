@@ -73,9 +73,9 @@ describe('rate-limit headers read through the SDK', () => {
       headers[`anthropic-ratelimit-${resource}-reset`] = resetAt;
     }
     env.sim.enqueue({ headers });
-    await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages });
+    await anthropic.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 100, messages });
     const text = await metricsText(registry);
-    const labels = { provider: 'anthropic', model: 'claude-sonnet-4-5' };
+    const labels = { provider: 'anthropic', model: 'claude-sonnet-4-6' };
     for (const [index, resource] of ['requests', 'tokens', 'input_tokens', 'output_tokens'].entries()) {
       expect(value(text, 'ratelimit_limit', { ...labels, resource })).toBe(1000 * (index + 1));
       expect(value(text, 'ratelimit_remaining', { ...labels, resource })).toBe(900 * (index + 1));
