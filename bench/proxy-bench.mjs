@@ -56,10 +56,11 @@ export async function runProxyBench(size) {
         await load(contender.url, one.body, Math.min(count, 100), size.concurrency, contender.headers); // warm-up
       }
       const samples = new Map(contenders.map((contender) => [contender, { cpu: [], rps: [] }]));
+      // In a new order each round, so that drift (GC, CPU frequency, neighbours) hits every proxy alike and none
+      // always runs right after the same other one (a rotation kept llmeter after the gateway in every round).
+      const roundOrder = shuffler(contenders, 2);
       for (let index = 0; index < size.rounds; index++) {
-        // Rotate who goes first, so that drift (GC, CPU frequency, neighbours) hits every proxy alike.
-        const order = contenders.map((_, at) => contenders[(at + index) % contenders.length]);
-        for (const contender of order) {
+        for (const contender of roundOrder()) {
           const { cpu, rps } = await round(contender, one.body, count, size.concurrency);
           samples.get(contender).cpu.push(cpu);
           samples.get(contender).rps.push(rps);

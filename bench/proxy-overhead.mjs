@@ -114,8 +114,11 @@ async function cpuPerRequest(workers, body, count, concurrency, rounds, path) {
   // Warm-up: JIT, pooled connections, prices.
   for (const worker of workers) await load(worker.url, body, Math.min(count, 200), concurrency, {}, path);
   const samples = workers.map(() => []);
+  // In a new order each round, so that none always runs right after the same other one.
+  const order = shuffler([...workers.keys()], 2);
   for (let round = 0; round < rounds; round++) {
-    for (const [index, worker] of workers.entries()) {
+    for (const index of order()) {
+      const worker = workers[index];
       const before = await worker.cpu();
       await load(worker.url, body, count, concurrency, {}, path);
       const after = await worker.cpu();
