@@ -27,24 +27,18 @@ interface ByteEdit {
  * as the JSON object `body` came from (never, for a body `JSON.parse` read) are sent as they came.
  */
 export function withStreamUsageAsked(raw: Buffer, body: Record<string, unknown>, option: StreamUsageOption): Buffer {
-  if (!Object.hasOwn(body, option.member.name)) {
-    // The usual body, without the member: its bytes go in right after the `{`, copied once into one buffer.
-    const open = skipSpace(raw, 0);
-    if (raw[open] !== 123 /* { */) return raw;
-    const inserted = insertionBytes(option, raw[skipSpace(raw, open + 1)] !== 125 /* } */);
-    const sent = Buffer.allocUnsafe(raw.length + inserted.length);
-    raw.copy(sent, 0, 0, open + 1);
-    inserted.copy(sent, open + 1);
-    raw.copy(sent, open + 1 + inserted.length, open + 1);
-    return sent;
-  }
-  let edits: ByteEdit[];
+  const open = skipSpace(raw, 0);
+  if (raw[open] !== 123 /* { */) return raw;
+  // The usual body, without the member: only where the object opens matters, the rest is not even scanned.
+  if (!Object.hasOwn(body, option.member.name)) return withMemberFirst(raw, open, option);
+  let edits: ByteEdit[] | undefined;
   try {
-    edits = streamUsageEdits(raw, option);
+    edits = streamUsageEdits(raw, open, option);
   } catch (error) {
     if (error instanceof JsonBytesError) return raw;
     throw error;
   }
+  if (edits === undefined) return withMemberFirst(raw, open, option);
   edits.sort((a, b) => a.start - b.start);
   const parts: Buffer[] = [];
   let at = 0;
@@ -63,7 +57,8 @@ export function withStreamUsageAsked(raw: Buffer, body: Record<string, unknown>,
  */
 const insertions = new WeakMap<StreamUsageOption, { withComma: Buffer; alone: Buffer }>();
 
-function insertionBytes(option: StreamUsageOption, hasMembers: boolean): Buffer {
+/** `raw` with the option's member inserted first in the object that opens at `open`, copied once into one buffer. */
+function withMemberFirst(raw: Buffer, open: number, option: StreamUsageOption): Buffer {
   let bytes = insertions.get(option);
   if (bytes === undefined) {
     const { name, value } = option.member;
@@ -71,15 +66,22 @@ function insertionBytes(option: StreamUsageOption, hasMembers: boolean): Buffer 
     bytes = { withComma: Buffer.from(`${member},`), alone: Buffer.from(member) };
     insertions.set(option, bytes);
   }
-  return hasMembers ? bytes.withComma : bytes.alone;
+  const inserted = raw[skipSpace(raw, open + 1)] !== 125 /* } */ ? bytes.withComma : bytes.alone;
+  const sent = Buffer.allocUnsafe(raw.length + inserted.length);
+  raw.copy(sent, 0, 0, open + 1);
+  inserted.copy(sent, open + 1);
+  raw.copy(sent, open + 1 + inserted.length, open + 1);
+  return sent;
 }
 
-function streamUsageEdits(raw: Buffer, option: StreamUsageOption): ByteEdit[] {
+/**
+ * The edits that ask for usage in a body that has the option's member (the object opening at `open`);
+ * `undefined` when its bytes hold no member of that name after all.
+ */
+function streamUsageEdits(raw: Buffer, open: number, option: StreamUsageOption): ByteEdit[] | undefined {
   const { name, value } = option.member;
-  const open = skipSpace(raw, 0);
-  if (raw[open] !== 123 /* { */) throw new JsonBytesError('the body is not a JSON object');
   const existing = lastMemberNamed(raw, objectMembers(raw, open), name);
-  if (existing === undefined) return [insertion(open, raw[skipSpace(raw, open + 1)] !== 125 /* } */, name, value)];
+  if (existing === undefined) return undefined;
   if (raw[existing.valueStart] !== 123 /* { */) {
     return [{ start: existing.valueStart, end: existing.valueEnd, text: JSON.stringify(value) }];
   }
@@ -97,12 +99,6 @@ function streamUsageEdits(raw: Buffer, option: StreamUsageOption): ByteEdit[] {
     edits.push({ start: existing.valueStart + 1, end: existing.valueStart + 1, text });
   }
   return edits;
-}
-
-/** `"name":value` inserted as the first member of the object at `open` (with a comma when it has members). */
-function insertion(open: number, hasMembers: boolean, name: string, value: unknown): ByteEdit {
-  const text = `${JSON.stringify(name)}:${JSON.stringify(value)}${hasMembers ? ',' : ''}`;
-  return { start: open + 1, end: open + 1, text };
 }
 
 const LF = 10;
